@@ -1,0 +1,278 @@
+// Package generator turns a site (Markdown pages, themes and ouchie.yaml in an
+// fs.FS) into one bundle per theme. It reads only through fs.FS, so tests pass
+// an fstest.MapFS, the command an os.DirFS and the binary its embedded site.
+package generator
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// Options select what a build produces.
+type Options struct {
+	// Themes to build; empty means every theme of the site.
+	Themes []string
+	// Formats to write; empty means DefaultFormats. HTML is always written.
+	Formats []string
+	// Compress also writes .gz and .br siblings of every file.
+	Compress bool
+}
+
+// DefaultFormats are the formats written when Options.Formats is empty.
+var DefaultFormats = []string{bundle.HTML, bundle.JSON, bundle.Text}
+
+// Site is a loaded, validated site.
+type Site struct {
+	Config *Config
+	Pages  []*Page
+	Themes []string // every theme the site has, sorted
+	site   SiteData
+	fsys   fs.FS
+	bodies map[string]rendered
+}
+
+// Load reads and validates a site: settings, every page and its Markdown.
+// Themes are checked by Build, which parses the ones it needs. The error, if
+// any, is an ErrorList holding every problem found.
+func Load(fsys fs.FS) (*Site, error) {
+	c := &errs{}
+	cfg, _, logo := loadConfig(c, fsys)
+	pages := loadPages(c, fsys)
+	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
+	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, bodies: map[string]rendered{}}
+	if len(s.Themes) == 0 {
+		c.add("themes", 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
+	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
+		c.add(ConfigName, 0, 0, "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
+	}
+	md := newMarkdown()
+	for _, p := range pages {
+		p.loadIllustration(c, fsys)
+		if body, ok := renderMarkdown(c, md, p); ok {
+			s.bodies[p.ID] = body
+		}
+	}
+	checkCatalog(c, pages, cfg)
+	if err := c.list.Err(); err != nil {
+		return nil, err
+	}
+	s.site = SiteData{
+		Name: cfg.Brand.Name, Lang: cfg.Lang, Accent: cssColor(cfg.Brand.Accent), Logo: logo,
+		Links: Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
+	}
+	return s, nil
+}
+
+// Build loads a site and renders a bundle for each chosen theme.
+func Build(fsys fs.FS, opts Options) ([]*bundle.Bundle, error) {
+	s, err := Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return s.Build(opts)
+}
+
+// Build renders a bundle for each chosen theme, in parallel across pages.
+// Nothing is returned unless every page of every theme rendered.
+func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
+	c := &errs{}
+	formats := opts.Formats
+	if len(formats) == 0 {
+		formats = DefaultFormats
+	}
+	for _, f := range formats {
+		if !slices.Contains(bundle.Formats, f) {
+			c.add("--format", 0, 0, "formats are "+strings.Join(bundle.Formats, ","), "unknown format %q", f)
+		}
+	}
+	formats = normalizeFormats(formats)
+	names := opts.Themes
+	if len(names) == 0 {
+		names = s.Themes
+	}
+	var themes []*Theme
+	for _, name := range names {
+		if t := loadTheme(c, s.fsys, name); t != nil {
+			themes = append(themes, t)
+		}
+	}
+	if err := c.list.Err(); err != nil {
+		return nil, err
+	}
+
+	type job struct {
+		theme int
+		page  int
+	}
+	results := make([][]pageResult, len(themes))
+	for i := range results {
+		results[i] = make([]pageResult, len(s.Pages))
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for j := range jobs {
+				results[j.theme][j.page] = s.renderPage(themes[j.theme], s.Pages[j.page], formats, opts.Compress)
+			}
+		})
+	}
+	for ti := range themes {
+		for pi := range s.Pages {
+			jobs <- job{ti, pi}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	var out []*bundle.Bundle
+	for ti, t := range themes {
+		b := &bundle.Bundle{
+			Manifest: bundle.Manifest{
+				Version: bundle.Version,
+				Theme:   t.Name,
+				Site: bundle.Site{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
+					DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme},
+			},
+			Files: map[string][]byte{},
+		}
+		for _, r := range results[ti] {
+			if r.errs != nil {
+				c.list = append(c.list, r.errs...)
+				continue
+			}
+			b.Manifest.Pages = append(b.Manifest.Pages, r.page)
+			for name, data := range r.files {
+				b.Files[name] = data
+			}
+		}
+		out = append(out, b)
+	}
+	if err := c.list.Err(); err != nil {
+		return nil, err
+	}
+	for _, b := range out {
+		if err := b.Validate(); err != nil {
+			return nil, fmt.Errorf("internal error: theme %s: %w", b.Manifest.Theme, err)
+		}
+	}
+	return out, nil
+}
+
+type pageResult struct {
+	page  bundle.Page
+	files map[string][]byte
+	errs  ErrorList
+}
+
+// renderPage renders one page in every format for one theme.
+func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pageResult {
+	r := pageResult{files: map[string][]byte{}}
+	r.page = bundle.Page{
+		ID: p.ID, Status: p.Status, Variant: p.Variant, Fallback: p.Fallback,
+		Aliases: p.Meta.Aliases, Source: p.Meta.Source, Title: p.Meta.Title, Summary: p.Meta.Summary,
+		Crashlog: p.Meta.Crashlog, RetryAfter: p.Meta.RetryAfter, Files: map[string]bundle.File{},
+	}
+	fail := func(err error) pageResult {
+		c := &errs{}
+		t.report(c, err)
+		e := c.list[0]
+		if e.File == "themes/"+t.Name {
+			// Not placed in a theme file: the page is the best place to point at.
+			e.File = p.File
+			e.Msg = "theme " + t.Name + ": " + e.Msg
+		} else {
+			e.Msg = "page " + p.ID + ": " + e.Msg
+		}
+		return pageResult{errs: c.list}
+	}
+	body := s.bodies[p.ID]
+	htmlRaw, err := renderHTML(t, s.site, p, body)
+	if err != nil {
+		return fail(err)
+	}
+	html, err := fillSlots(p, bundle.HTML, htmlRaw)
+	if err != nil {
+		return fail(err)
+	}
+	for _, format := range formats {
+		var o output
+		switch format {
+		case bundle.HTML:
+			o = html
+		case bundle.JSON:
+			o, err = fillSlots(p, format, renderJSON(p))
+		case bundle.Text:
+			o, err = fillSlots(p, format, renderText(s.site, p, body))
+		case bundle.XML:
+			o, err = fillSlots(p, format, renderXML(p))
+		case bundle.HTTP:
+			o.data, err = renderErrorfile(p, html.data)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		name := p.ID + "." + format
+		f := bundle.File{Name: name, Size: len(o.data), SHA256: bundle.Sum(o.data), Slots: o.slots}
+		r.files[name] = o.data
+		if compress && format != bundle.HTTP {
+			r.files[name+".gz"] = gzipBytes(o.data)
+			r.files[name+".br"] = brotliBytes(o.data)
+			f.Encodings = []string{"br", "gzip"}
+		}
+		r.page.Files[format] = f
+	}
+	return r
+}
+
+// normalizeFormats puts formats in bundle.Formats order, always with HTML
+// (every other format is derived from the same page), without duplicates.
+func normalizeFormats(formats []string) []string {
+	var out []string
+	for _, f := range bundle.Formats {
+		if f == bundle.HTML || slices.Contains(formats, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func gzipBytes(data []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(data)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func brotliBytes(data []byte) []byte {
+	var buf bytes.Buffer
+	bw := brotli.NewWriterLevel(&buf, brotli.BestCompression)
+	_, _ = bw.Write(data)
+	_ = bw.Close()
+	return buf.Bytes()
+}
+
+// cssColor returns a colour checked by accentPattern as CSS.
+func cssColor(s string) template.CSS { return template.CSS(s) } // #nosec: validated
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

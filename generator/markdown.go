@@ -1,0 +1,179 @@
+package generator
+
+import (
+	"bytes"
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+)
+
+// newMarkdown returns the Markdown converter every page goes through: GFM,
+// typographer and heading IDs, with the renderer in safe mode.
+func newMarkdown() goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.GFM, extension.Typographer),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)
+}
+
+// rendered is a page body in the forms the outputs need.
+type rendered struct {
+	HTML template.HTML
+	Text string
+}
+
+// renderMarkdown converts a page body. Raw HTML is an error at its position:
+// safe mode would silently drop it, and the author would never know.
+func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
+	reader := text.NewReader(p.Body)
+	doc := md.Parser().Parse(reader)
+	ok := true
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		var at int = -1
+		switch n := n.(type) {
+		case *ast.HTMLBlock:
+			if n.Lines().Len() > 0 {
+				at = n.Lines().At(0).Start
+			}
+		case *ast.RawHTML:
+			if n.Segments.Len() > 0 {
+				at = n.Segments.At(0).Start
+			}
+		}
+		if at >= 0 {
+			line, col := lineCol(p.Body, at)
+			c.add(p.File, p.BodyLine+line-1, col, "write Markdown only; themes add the markup around it",
+				"raw HTML is not allowed in pages")
+			ok = false
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	if !ok {
+		return rendered{}, false
+	}
+	var buf bytes.Buffer
+	if err := md.Renderer().Render(&buf, p.Body, doc); err != nil {
+		c.add(p.File, p.BodyLine, 1, "", "render Markdown: %v", err)
+		return rendered{}, false
+	}
+	return rendered{
+		HTML: template.HTML(buf.String()), // #nosec: goldmark in safe mode, raw HTML rejected above
+		Text: plainText(doc, p.Body),
+	}, true
+}
+
+// lineCol converts a byte offset into a 1-based line and column.
+func lineCol(src []byte, off int) (int, int) {
+	line := 1 + bytes.Count(src[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(src[:off], '\n')
+	return line, col
+}
+
+// plainText renders a Markdown tree as readable plain text: paragraphs,
+// "- " lists, headings underlined, links followed by their URL.
+func plainText(doc ast.Node, src []byte) string {
+	var b strings.Builder
+	textBlocks(&b, doc, src)
+	return strings.TrimSpace(b.String()) + "\n"
+}
+
+func textBlocks(b *strings.Builder, n ast.Node, src []byte) {
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Heading:
+			t := textInline(c, src)
+			b.WriteString(t + "\n" + strings.Repeat("-", len([]rune(t))) + "\n\n")
+		case *ast.Paragraph:
+			b.WriteString(textInline(c, src) + "\n\n")
+		case *ast.TextBlock:
+			b.WriteString(textInline(c, src) + "\n")
+		case *ast.List:
+			i := c.Start
+			for item := c.FirstChild(); item != nil; item = item.NextSibling() {
+				mark := "- "
+				if c.IsOrdered() {
+					mark = strconv.Itoa(i) + ". "
+					i++
+				}
+				var sub strings.Builder
+				textBlocks(&sub, item, src)
+				body := strings.TrimRight(sub.String(), "\n")
+				b.WriteString(mark + strings.ReplaceAll(body, "\n", "\n"+strings.Repeat(" ", len(mark))) + "\n")
+			}
+			b.WriteString("\n")
+		case *ast.FencedCodeBlock, *ast.CodeBlock:
+			lines := c.Lines()
+			for i := 0; i < lines.Len(); i++ {
+				seg := lines.At(i)
+				b.WriteString("    " + string(seg.Value(src)))
+			}
+			b.WriteString("\n")
+		case *ast.Blockquote:
+			var sub strings.Builder
+			textBlocks(&sub, c, src)
+			body := strings.TrimRight(sub.String(), "\n")
+			b.WriteString("> " + strings.ReplaceAll(body, "\n", "\n> ") + "\n\n")
+		case *ast.ThematicBreak:
+			b.WriteString("---\n\n")
+		case *extast.Table:
+			for row := c.FirstChild(); row != nil; row = row.NextSibling() {
+				var cells []string
+				for cell := row.FirstChild(); cell != nil; cell = cell.NextSibling() {
+					cells = append(cells, textInline(cell, src))
+				}
+				b.WriteString(strings.Join(cells, " | ") + "\n")
+			}
+			b.WriteString("\n")
+		default:
+			textBlocks(b, c, src)
+		}
+	}
+}
+
+func textInline(n ast.Node, src []byte) string {
+	var s strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch c := c.(type) {
+		case *ast.Text:
+			if entering {
+				s.Write(c.Value(src))
+				if c.HardLineBreak() {
+					s.WriteByte('\n')
+				} else if c.SoftLineBreak() {
+					s.WriteByte(' ')
+				}
+			}
+		case *ast.String:
+			if entering {
+				s.WriteString(html.UnescapeString(string(c.Value)))
+			}
+		case *extast.TaskCheckBox:
+			if entering {
+				s.WriteString(map[bool]string{true: "[x] ", false: "[ ] "}[c.IsChecked])
+			}
+		case *ast.Link:
+			if !entering {
+				s.WriteString(" <" + string(c.Destination) + ">")
+			}
+		case *ast.AutoLink:
+			if entering {
+				s.Write(c.URL(src))
+				return ast.WalkSkipChildren, nil
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	return s.String()
+}

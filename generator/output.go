@@ -1,0 +1,64 @@
+package generator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// WriteStats summarises what WriteOut wrote.
+type WriteStats struct {
+	Files int
+	Bytes int64
+}
+
+// WriteOut writes each bundle to out/<theme>/. Every bundle is first written
+// in full to a temporary folder beside it; only when all are written does each
+// replace its old folder, by an atomic exchange where the system has one. So a
+// failed write leaves out exactly as it was, and a reader sees either the old
+// bundle or the new one, never a mix. Themes not built are left alone.
+func WriteOut(out string, bundles []*bundle.Bundle) (WriteStats, error) {
+	var st WriteStats
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return st, err
+	}
+	type staged struct{ tmp, dst string }
+	var done []staged
+	cleanup := func() {
+		for _, s := range done {
+			_ = os.RemoveAll(s.tmp)
+		}
+	}
+	for _, b := range bundles {
+		dst := filepath.Join(out, b.Manifest.Theme)
+		tmp, err := os.MkdirTemp(out, "."+b.Manifest.Theme+".new-")
+		if err != nil {
+			cleanup()
+			return st, err
+		}
+		done = append(done, staged{tmp, dst})
+		if err := os.Chmod(tmp, 0o755); err != nil {
+			cleanup()
+			return st, err
+		}
+		if err := b.WriteDir(tmp); err != nil {
+			cleanup()
+			return st, fmt.Errorf("write %s: %w", dst, err)
+		}
+		st.Files += len(b.Files) + 1
+		for _, data := range b.Files {
+			st.Bytes += int64(len(data))
+		}
+	}
+	for _, s := range done {
+		if err := swapDir(s.tmp, s.dst); err != nil {
+			cleanup()
+			return st, fmt.Errorf("replace %s: %w", s.dst, err)
+		}
+		_ = os.RemoveAll(s.tmp) // now holds the old bundle, if there was one
+	}
+	return st, nil
+}
+

@@ -1,0 +1,265 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Page is one parsed content page.
+type Page struct {
+	File         string // "content/502-app-failed-to-boot.md"
+	ID           string // "502-app-failed-to-boot"
+	Status       int    // 502; 400 or 500 for a fallback
+	Fallback     bool   // a "4xx"/"5xx" page
+	Variant      string
+	Meta         FrontMatter
+	Body         []byte // Markdown after the front matter
+	BodyLine     int    // line of the file where Body starts
+	Illustration template.HTML
+	doc          *yamlDoc
+}
+
+// FrontMatter holds the fields a page may set.
+type FrontMatter struct {
+	Status       StatusField `yaml:"status"`
+	Title        string      `yaml:"title"`
+	Summary      string      `yaml:"summary"`
+	Source       string      `yaml:"source"`
+	Aliases      []string    `yaml:"aliases"`
+	Crashlog     bool        `yaml:"crashlog"`
+	RetryAfter   int         `yaml:"retry_after"`
+	Illustration string      `yaml:"illustration"`
+}
+
+const pageFields = "a page takes status, title, summary, source, aliases, crashlog, retry_after, illustration"
+
+// StatusField is a front-matter status: a number, or "4xx"/"5xx" for fallbacks.
+type StatusField string
+
+// UnmarshalYAML accepts both 502 and "4xx".
+func (s *StatusField) UnmarshalYAML(b []byte) error {
+	*s = StatusField(strings.Trim(strings.TrimSpace(string(b)), `"'`))
+	return nil
+}
+
+// Sources are the allowed values of the source field, with the words themes show.
+var Sources = map[string]string{
+	"app":      "The application",
+	"platform": "The platform",
+	"client":   "Your request",
+}
+
+var (
+	pageName     = regexp.MustCompile(`^(?:([1-5][0-9][0-9])(?:-([a-z0-9]+(?:-[a-z0-9]+)*))?|([45])xx)$`)
+	aliasPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})$`)
+)
+
+// maxPageSize caps a Markdown file; an error page is short.
+const maxPageSize = 256 << 10
+
+// loadPages reads every content/*.md of the site.
+func loadPages(c *errs, fsys fs.FS) []*Page {
+	entries, err := fs.ReadDir(fsys, "content")
+	if err != nil {
+		c.add("content", 0, 0, "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one", "%v", unwrapPathError(err))
+		return nil
+	}
+	var pages []*Page
+	for _, e := range entries {
+		if e.IsDir() || path.Ext(e.Name()) != ".md" {
+			continue
+		}
+		if p := loadPage(c, fsys, "content/"+e.Name()); p != nil {
+			pages = append(pages, p)
+		}
+	}
+	return pages
+}
+
+func loadPage(c *errs, fsys fs.FS, file string) *Page {
+	id := strings.TrimSuffix(path.Base(file), ".md")
+	m := pageName.FindStringSubmatch(id)
+	if m == nil {
+		c.add(file, 0, 0, `name pages <status>.md, <status>-<variant>.md (lowercase words joined by "-") or 4xx.md/5xx.md`, "bad page file name %q", path.Base(file))
+		return nil
+	}
+	p := &Page{File: file, ID: id, Variant: m[2]}
+	if m[3] != "" {
+		p.Fallback = true
+		p.Status, _ = strconv.Atoi(m[3] + "00")
+	} else {
+		p.Status, _ = strconv.Atoi(m[1])
+	}
+	src, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		c.add(file, 0, 0, "", "%v", unwrapPathError(err))
+		return nil
+	}
+	if len(src) > maxPageSize {
+		c.add(file, 0, 0, "", "page is %d bytes, over the %d-byte limit", len(src), maxPageSize)
+		return nil
+	}
+	fm, body, bodyLine, ok := splitFrontMatter(src)
+	if !ok {
+		c.add(file, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
+		return nil
+	}
+	p.Body, p.BodyLine = body, bodyLine
+	doc, ok := decodeYAML(c, file, 1, fm, &p.Meta, pageFields)
+	p.doc = doc
+	if !ok {
+		return nil
+	}
+	p.check(c)
+	return p
+}
+
+// check validates the front matter of a decoded page.
+func (p *Page) check(c *errs) {
+	meta, doc := &p.Meta, p.doc
+	want := strconv.Itoa(p.Status)
+	if p.Fallback {
+		want = p.ID
+	}
+	switch {
+	case meta.Status == "":
+		doc.add(c, "$", "", "status is required")
+	case string(meta.Status) != want:
+		doc.add(c, "$.status", fmt.Sprintf("the file name says %s; rename the file or set status: %s", want, want),
+			"status %s does not match the file name %s", meta.Status, path.Base(p.File))
+	}
+	if !p.Fallback && http.StatusText(p.Status) == "" {
+		doc.add(c, "$.status", "", "%d is not a known HTTP status", p.Status)
+	}
+	if strings.TrimSpace(meta.Title) == "" {
+		doc.add(c, "$", "", "title is required")
+	}
+	if strings.TrimSpace(meta.Summary) == "" {
+		doc.add(c, "$", "", "summary is required")
+	}
+	if _, ok := Sources[meta.Source]; !ok {
+		at := "$.source"
+		if meta.Source == "" {
+			at = "$"
+		}
+		doc.add(c, at, "source is whose problem it is: app, platform or client", "bad source %q", meta.Source)
+	}
+	if meta.RetryAfter < 0 || meta.RetryAfter > 86400 {
+		doc.add(c, "$.retry_after", "", "retry_after %d is not between 0 and 86400 seconds", meta.RetryAfter)
+	}
+	for i, a := range meta.Aliases {
+		if !aliasPattern.MatchString(a) {
+			doc.add(c, fmt.Sprintf("$.aliases[%d]", i), "aliases are letters, digits and hyphens", "bad alias %q", a)
+		}
+	}
+}
+
+// loadIllustration reads the SVG a page names, from beside the page.
+func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
+	name := p.Meta.Illustration
+	if name == "" {
+		return
+	}
+	file := path.Join(path.Dir(p.File), name)
+	if !fs.ValidPath(file) || !strings.HasPrefix(file, "content/") || path.Ext(name) != ".svg" {
+		p.doc.add(c, "$.illustration", "name an .svg file in content/", "bad illustration %q", name)
+		return
+	}
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		p.doc.add(c, "$.illustration", "", "missing illustration file %s", file)
+		return
+	}
+	if msg := checkSVG(data); msg != "" {
+		p.doc.add(c, "$.illustration", "", "illustration %s: %s", file, msg)
+		return
+	}
+	p.Illustration = template.HTML(bytes.TrimSpace(data)) // #nosec: checked by checkSVG
+}
+
+// checkCatalog finds duplicate keys and missing pages across the site.
+func checkCatalog(c *errs, pages []*Page, cfg *Config) {
+	type owner struct {
+		page *Page
+		path string
+	}
+	keys := map[string]owner{}
+	claim := func(p *Page, key, at, what string) {
+		k := strings.ToLower(key)
+		if o, dup := keys[k]; dup {
+			p.doc.add(c, at, "every status, variant and alias selects exactly one page",
+				"duplicate %s %q: already used by %s", what, key, o.page.File)
+			return
+		}
+		keys[k] = owner{p, at}
+	}
+	// Ids and variants first, so an alias that collides is the one reported.
+	for _, p := range pages {
+		claim(p, p.ID, "$.status", "page")
+	}
+	for _, p := range pages {
+		if p.Variant != "" {
+			claim(p, p.Variant, "$.status", "variant")
+		}
+	}
+	for _, p := range pages {
+		for i, a := range p.Meta.Aliases {
+			claim(p, a, fmt.Sprintf("$.aliases[%d]", i), "alias")
+		}
+	}
+	ids := make([]string, 0, len(pages))
+	for _, p := range pages {
+		ids = append(ids, p.ID)
+	}
+	for _, need := range []string{"4xx", "5xx"} {
+		if !slices.Contains(ids, need) {
+			c.add("content/"+need+".md", 0, 0, "every site needs the 4xx and 5xx fallback pages; `ouchie new "+need+"` writes one",
+				"missing fallback page")
+		}
+	}
+	if cfg != nil && !slices.Contains(ids, strconv.Itoa(cfg.DefaultStatus)) {
+		c.add(fmt.Sprintf("content/%d.md", cfg.DefaultStatus), 0, 0,
+			"ouchie.yaml's default_status names the page used when a request names none",
+			"missing page for default_status %d", cfg.DefaultStatus)
+	}
+}
+
+// splitFrontMatter splits "---\nYAML\n---\nbody". bodyLine is the 1-based line
+// where the body starts.
+func splitFrontMatter(src []byte) (fm, body []byte, bodyLine int, ok bool) {
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	first, rest, found := bytes.Cut(src, []byte("\n"))
+	if !found || string(bytes.TrimRight(first, " \t\r")) != "---" {
+		return nil, nil, 0, false
+	}
+	line := 2
+	start := len(src) - len(rest)
+	for at := start; at < len(src); {
+		end := bytes.IndexByte(src[at:], '\n')
+		next := len(src)
+		if end >= 0 {
+			next = at + end + 1
+		}
+		if string(bytes.TrimRight(src[at:next], " \t\r\n")) == "---" {
+			return src[start:at], src[next:], line + 1, true
+		}
+		at = next
+		line++
+	}
+	return nil, nil, 0, false
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,252 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// Theme is a parsed theme: its layouts as templates, ready to execute.
+type Theme struct {
+	Name        string
+	Description string
+	// files maps a layout's name ("page.html", "partials/footer.html") to the
+	// site path it was read from, for messages.
+	files map[string]string
+	// base holds baseof.html and the partials; mains holds one clone per
+	// layout that defines "main": "page.html" and "<page id>.html".
+	mains  map[string]*template.Template
+	assets map[string][]byte
+}
+
+// ThemeConfig is a theme's theme.yaml.
+type ThemeConfig struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Extends     string `yaml:"extends"`
+}
+
+const themeFields = "theme.yaml takes name, description, extends"
+
+var themeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// themeNames lists the site's themes (folders under themes/ with a theme.yaml).
+func themeNames(fsys fs.FS) []string {
+	entries, _ := fs.ReadDir(fsys, "themes")
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && themeName.MatchString(e.Name()) {
+			if _, err := fs.Stat(fsys, "themes/"+e.Name()+"/theme.yaml"); err == nil {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	return names
+}
+
+// loadTheme reads and parses a theme, following extends, with the site's own
+// layouts/ directory laid over it.
+func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
+	if !slices.Contains(themeNames(fsys), name) {
+		hint := "the site's themes are: " + strings.Join(themeNames(fsys), ", ")
+		c.add("themes/"+name, 0, 0, hint, "unknown theme %q", name)
+		return nil
+	}
+	t := &Theme{Name: name, files: map[string]string{}, mains: map[string]*template.Template{}, assets: map[string][]byte{}}
+	// The chain from the theme itself down to its root ancestor.
+	var chain []string
+	for cur := name; cur != ""; {
+		if slices.Contains(chain, cur) {
+			c.add("themes/"+cur+"/theme.yaml", 0, 0, "", "themes extend each other in a loop: %s", strings.Join(append(chain, cur), " → "))
+			return nil
+		}
+		file := "themes/" + cur + "/theme.yaml"
+		src, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			c.add(file, 0, 0, "", "%v", unwrapPathError(err))
+			return nil
+		}
+		var tc ThemeConfig
+		doc, ok := decodeYAML(c, file, 0, src, &tc, themeFields)
+		if !ok {
+			return nil
+		}
+		if cur == name {
+			t.Description = tc.Description
+		}
+		chain = append(chain, cur)
+		if tc.Extends != "" && !slices.Contains(themeNames(fsys), tc.Extends) {
+			doc.add(c, "$.extends", "", "theme %q extends unknown theme %q", cur, tc.Extends)
+			return nil
+		}
+		cur = tc.Extends
+	}
+	// Root ancestor first, so each theme overrides the one it extends, and the
+	// site's own layouts/ last of all.
+	sources := make(map[string][]byte)
+	for i := len(chain) - 1; i >= 0; i-- {
+		t.collect(c, fsys, "themes/"+chain[i]+"/layouts", sources)
+		t.collectAssets(fsys, "themes/"+chain[i]+"/assets")
+	}
+	t.collect(c, fsys, "layouts", sources)
+	t.parse(c, sources)
+	return t
+}
+
+func (t *Theme) collect(c *errs, fsys fs.FS, dir string, sources map[string][]byte) {
+	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			c.add(p, 0, 0, "", "%v", unwrapPathError(err))
+			return nil
+		}
+		name := strings.TrimPrefix(p, dir+"/")
+		sources[name] = data
+		t.files[name] = p
+		return nil
+	})
+}
+
+func (t *Theme) collectAssets(fsys fs.FS, dir string) {
+	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, err := fs.ReadFile(fsys, p); err == nil {
+				t.assets[strings.TrimPrefix(p, dir+"/")] = data
+			}
+		}
+		return nil
+	})
+}
+
+// slotMarker brackets a slot's name in rendered output; the renderer removes
+// the markers and records the slot's offset. Private-use code points pass
+// through html/template's escapers unchanged and never come from Markdown.
+const (
+	slotOpen  = "\uE000"
+	slotClose = "\uE001"
+)
+
+func (t *Theme) funcs() template.FuncMap {
+	return template.FuncMap{
+		"slot": func(name string) (template.HTML, error) {
+			if !slices.Contains(bundle.SlotNames, name) {
+				return "", fmt.Errorf("unknown slot %q (slots are %s)", name, strings.Join(bundle.SlotNames, ", "))
+			}
+			return template.HTML(slotOpen + name + slotClose), nil
+		},
+		"css": func(name string) (template.CSS, error) {
+			data, ok := t.assets[name]
+			if !ok {
+				return "", fmt.Errorf("no asset %q in the theme's assets/", name)
+			}
+			return template.CSS(data), nil // #nosec: the theme's own file
+		},
+		"asset": func(name string) (template.HTML, error) {
+			data, ok := t.assets[name]
+			if !ok {
+				return "", fmt.Errorf("no asset %q in the theme's assets/", name)
+			}
+			if path.Ext(name) == ".svg" {
+				if msg := checkSVG(data); msg != "" {
+					return "", fmt.Errorf("asset %s: %s", name, msg)
+				}
+			}
+			return template.HTML(strings.TrimSpace(string(data))), nil // #nosec: the theme's own file
+		},
+	}
+}
+
+func (t *Theme) parse(c *errs, sources map[string][]byte) {
+	dir := "themes/" + t.Name + "/layouts"
+	for _, need := range []string{"baseof.html", "page.html"} {
+		if _, ok := sources[need]; !ok {
+			c.add(dir+"/"+need, 0, 0, "every theme needs layouts/baseof.html (the document) and layouts/page.html (its \"main\" block)", "missing template")
+		}
+	}
+	if len(c.list) > 0 && (sources["baseof.html"] == nil || sources["page.html"] == nil) {
+		return
+	}
+	base := template.New("baseof.html").Funcs(t.funcs()).Option("missingkey=error")
+	names := sortedKeys(sources)
+	failed := false
+	for _, name := range names {
+		if name != "baseof.html" && !strings.HasPrefix(name, "partials/") {
+			continue
+		}
+		into := base // parse baseof.html into base itself: New with its name would replace it
+		if name != "baseof.html" {
+			into = base.New(name)
+		}
+		if _, err := into.Parse(string(sources[name])); err != nil {
+			t.report(c, err)
+			failed = true
+		}
+	}
+	if failed {
+		return
+	}
+	for _, name := range names {
+		if name == "baseof.html" || strings.HasPrefix(name, "partials/") {
+			continue
+		}
+		clone, err := base.Clone()
+		if err != nil {
+			t.report(c, err)
+			continue
+		}
+		if _, err := clone.New(name).Parse(string(sources[name])); err != nil {
+			t.report(c, err)
+			continue
+		}
+		if clone.Lookup("main") == nil {
+			c.add(t.files[name], 0, 0, `a page layout wraps its content in {{ define "main" }}...{{ end }}`, "layout defines no \"main\" block")
+			continue
+		}
+		t.mains[strings.TrimSuffix(name, ".html")] = clone
+	}
+}
+
+// templateErr matches html/template's "template: NAME:LINE:COL: MSG" and
+// "html/template:NAME:LINE:COL: MSG" forms.
+var templateErr = regexp.MustCompile(`^(?:html/)?template: ?([^:]+):(\d+)(?::(\d+))?: (.*)$`)
+
+// report converts a template error into a positioned error in its theme file.
+func (t *Theme) report(c *errs, err error) {
+	var te *template.Error
+	msg := err.Error()
+	if errors.As(err, &te) && te.Name != "" {
+		if file, ok := t.files[te.Name]; ok {
+			c.add(file, te.Line, 0, "", "%s", strings.TrimPrefix(te.Description, te.Name+":"))
+			return
+		}
+	}
+	if m := templateErr.FindStringSubmatch(msg); m != nil {
+		if file, ok := t.files[m[1]]; ok {
+			line, _ := strconv.Atoi(m[2])
+			col, _ := strconv.Atoi(m[3])
+			c.add(file, line, col, "", "%s", m[4])
+			return
+		}
+	}
+	c.add("themes/"+t.Name, 0, 0, "", "%s", msg)
+}
+
+// layout returns the template set for a page: "<id>.html" if the theme has
+// one, else "page.html".
+func (t *Theme) layout(pageID string) *template.Template {
+	if tmpl, ok := t.mains[pageID]; ok {
+		return tmpl
+	}
+	return t.mains["page"]
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ouchie/ouchie/generator"
+)
+
+// BuildCmd renders bundles.
+type BuildCmd struct {
+	SiteFlag
+	Out      string   `help:"Output folder; each theme's bundle goes to OUT/THEME/." default:"dist" env:"OUCHIE_OUT" placeholder:"DIR"`
+	Theme    []string `help:"Theme to build (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
+	Format   []string `help:"Formats to write, a comma list of html,json,txt,xml,http." default:"html,json,txt" env:"OUCHIE_FORMAT" placeholder:"LIST"`
+	Compress bool     `help:"Also write .gz and .br siblings of every file." env:"OUCHIE_COMPRESS"`
+}
+
+// Run builds the site and replaces the output only when everything rendered.
+func (c *BuildCmd) Run(env *Env) error {
+	start := time.Now()
+	fsys, where, err := c.open(env)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "ouchie: building %s\n", where)
+	site, err := generator.Load(fsys)
+	if err != nil {
+		return err
+	}
+	bundles, err := site.Build(generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress})
+	if err != nil {
+		return err
+	}
+	st, err := generator.WriteOut(c.Out, bundles)
+	if err != nil {
+		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Out, err)
+	}
+	names := make([]string, len(bundles))
+	for i, b := range bundles {
+		names[i] = b.Manifest.Theme
+	}
+	fmt.Fprintf(env.Stdout, "built %d pages × %d themes (%s): %d files, %s in %s → %s\n",
+		len(site.Pages), len(bundles), strings.Join(names, ", "), st.Files, humanBytes(st.Bytes),
+		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Out)+string(filepath.Separator))
+	return nil
+}
+
+// CheckCmd validates a site.
+type CheckCmd struct {
+	SiteFlag
+}
+
+// Run loads the site and renders every theme in memory.
+func (c *CheckCmd) Run(env *Env) error {
+	fsys, where, err := c.open(env)
+	if err != nil {
+		return err
+	}
+	site, err := generator.Load(fsys)
+	if err != nil {
+		return err
+	}
+	bundles, err := site.Build(generator.Options{Formats: []string{"html", "json", "txt", "xml", "http"}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "ok: %s: %d pages × %d themes\n", where, len(site.Pages), len(bundles))
+	return nil
+}
+
+// InitCmd writes the default site for editing.
+type InitCmd struct {
+	Dir string `arg:"" help:"Folder to write the site into (created if missing)." type:"path"`
+}
+
+// Run copies the embedded site, refusing to overwrite anything.
+func (c *InitCmd) Run(env *Env) error {
+	var files []string
+	err := fs.WalkDir(env.DefaultSite, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var exists []string
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(c.Dir, f)); err == nil {
+			exists = append(exists, f)
+		}
+	}
+	if len(exists) > 0 {
+		return withHint(fmt.Errorf("%s already holds %s (and %d more of the site's files); nothing was written",
+			c.Dir, exists[0], len(exists)-1), "choose an empty or new folder")
+	}
+	for _, f := range files {
+		data, err := fs.ReadFile(env.DefaultSite, f)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(c.Dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stdout, "wrote the default site (%d files) to %s\nnext: cd %s && ouchie build\n", len(files), c.Dir, c.Dir)
+	return nil
+}
+
+// NewCmd writes a new page.
+type NewCmd struct {
+	SiteFlag
+	Page string `arg:"" help:"Page id: STATUS (404), STATUS-VARIANT (503-payment-provider-down), or 4xx/5xx."`
+}
+
+var newPageName = regexp.MustCompile(`^(?:([1-5][0-9][0-9])(?:-([a-z0-9]+(?:-[a-z0-9]+)*))?|([45])xx)$`)
+
+// Run writes content/<id>.md with front matter to fill in.
+func (c *NewCmd) Run(env *Env) error {
+	m := newPageName.FindStringSubmatch(c.Page)
+	if m == nil {
+		return withHint(fmt.Errorf("bad page id %q", c.Page), `use STATUS, STATUS-VARIANT (lowercase words joined by "-"), 4xx or 5xx; e.g. ouchie new 503-payment-provider-down`)
+	}
+	dir := c.Src
+	if dir == "" {
+		dir = "."
+	}
+	if st, err := os.Stat(filepath.Join(dir, "content")); err != nil || !st.IsDir() {
+		return withHint(fmt.Errorf("%s holds no content/ folder", dir), "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
+	}
+	status, source, title := m[1], "app", "Something went wrong"
+	if m[3] != "" {
+		status = `"` + m[3] + `xx"`
+	}
+	if strings.HasPrefix(c.Page, "4") {
+		source, title = "client", "This request could not be handled"
+	}
+	file := filepath.Join(dir, "content", c.Page+".md")
+	body := fmt.Sprintf(`---
+status: %s
+title: %s
+summary: One sentence saying what happened and whose problem it is.
+source: %s   # app, platform or client
+# aliases: [H10, crashed]   # other router keys that select this page
+# crashlog: true            # show the app's crashlog on this page
+# retry_after: 60           # seconds, sent as Retry-After
+---
+What the visitor can do now, in a sentence or two.
+
+## For the app's developer
+
+- What to check first.
+`, status, title, source)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return withHint(fmt.Errorf("%s already exists; nothing was written", file), "edit it, or choose another page id")
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(body); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s\n", file)
+	return nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

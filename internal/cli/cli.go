@@ -1,0 +1,170 @@
+// Package cli is the ouchie command: one kong struct per subcommand, each with
+// a Run method. Only Main turns errors into an exit status.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/ouchie/ouchie/generator"
+)
+
+// Version is set at link time (-ldflags "-X .../cli.Version=...").
+var Version = "dev"
+
+// Env is what every command runs with.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// DefaultSite is the site embedded in the binary.
+	DefaultSite fs.FS
+	// Log is the structured logger of long-running commands.
+	Log *slog.Logger
+}
+
+// CLI is the command line.
+type CLI struct {
+	Build   BuildCmd   `cmd:"" help:"Render the site's pages into one bundle per theme."`
+	Check   CheckCmd   `cmd:"" help:"Validate the site as a build would, writing nothing."`
+	Init    InitCmd    `cmd:"" help:"Write the default site into DIR for editing."`
+	New     NewCmd     `cmd:"" help:"Write a new page, content/STATUS[-VARIANT].md, with its front matter."`
+	Version VersionCmd `cmd:"" help:"Print the version."`
+}
+
+// hinter is an error that carries advice for the person at the terminal.
+type hinter interface{ Hint() string }
+
+// Main runs the command line and returns the process exit status.
+func Main(args []string, env Env) int {
+	if env.Log == nil {
+		env.Log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
+	var cli CLI
+	exit := -1
+	parser, err := kong.New(&cli,
+		kong.Name("ouchie"),
+		kong.Description("Error pages done properly: Markdown in, self-contained bundles out, served to any router."),
+		kong.UsageOnError(),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(code int) { exit = code }),
+		kong.Bind(&env),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ouchie: error: %v\n", err)
+		return 2
+	}
+	ctx, err := parser.Parse(args)
+	if exit >= 0 {
+		return exit // --help and the like
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ouchie: error: %v\n", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintln(env.Stderr, "hint: run 'ouchie --help' for usage")
+		}
+		return 2
+	}
+	if err := ctx.Run(); err != nil {
+		printError(env.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// printError writes an error the way a person can act on it: one line per
+// problem, each followed by its hint.
+func printError(w io.Writer, err error) {
+	var list generator.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintf(w, "ouchie: error: %s\n", e)
+			if e.Hint != "" {
+				fmt.Fprintf(w, "hint: %s\n", e.Hint)
+			}
+		}
+		if len(list) > 1 {
+			fmt.Fprintf(w, "ouchie: %d errors\n", len(list))
+		}
+		return
+	}
+	fmt.Fprintf(w, "ouchie: error: %v\n", err)
+	var h hinter
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(w, "hint: %s\n", h.Hint())
+	}
+}
+
+// hintError adds a hint to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
+
+func withHint(err error, hint string) error { return &hintError{err, hint} }
+
+// SiteFlag selects a site: a folder, or the embedded default.
+type SiteFlag struct {
+	Src string `help:"Site folder (holding content/, themes/, ouchie.yaml). Default: ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR"`
+}
+
+// open returns the site's files and a description of where they came from.
+func (s SiteFlag) open(env *Env) (fs.FS, string, error) {
+	src := s.Src
+	if src == "" {
+		if st, err := os.Stat("content"); err == nil && st.IsDir() {
+			src = "."
+		} else {
+			return env.DefaultSite, "the default site built into ouchie", nil
+		}
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, "", withHint(fmt.Errorf("site %s: %w", src, unwrap(err)), "--src names a folder holding content/ and themes/")
+	}
+	if !st.IsDir() {
+		return nil, "", withHint(fmt.Errorf("site %s: not a folder", src), "--src names a folder holding content/ and themes/")
+	}
+	return os.DirFS(src), "site " + src, nil
+}
+
+func unwrap(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// splitList splits comma lists given once or many times ("--format html,json").
+func splitList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, f := range strings.Split(s, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(env *Env) error {
+	fmt.Fprintf(env.Stdout, "ouchie %s\n", Version)
+	return nil
+}
