@@ -61,4 +61,3 @@ func WriteOut(out string, bundles []*bundle.Bundle) (WriteStats, error) {
 	}
 	return st, nil
 }
-

@@ -1,0 +1,20 @@
+// Package crashlog holds the crashlogs ouchie may show on an app's error page:
+// where they come from (an in-memory store fed by the admin API, a directory
+// written by a supervisor) and how they are made safe to show (tail cut,
+// terminal escapes stripped, secrets redacted).
+package crashlog
+
+import "regexp"
+
+// Source finds the crashlog of an app. Lookup returns the log already
+// sanitized for display (see Sanitize), or false when there is none.
+// Implementations are safe for concurrent use.
+type Source interface {
+	Lookup(app string) ([]byte, bool)
+}
+
+// appName is what an app name must look like; anything else has no log.
+var appName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+
+// ValidApp reports whether name is an acceptable app name.
+func ValidApp(name string) bool { return appName.MatchString(name) && name != "." && name != ".." }
