@@ -48,17 +48,20 @@ type Site struct {
 // any, is an ErrorList holding every problem found.
 func Load(fsys fs.FS) (*Site, error) {
 	c := &errs{}
-	cfg, _, logo := loadConfig(c, fsys)
+	cfg, cfgDoc, logo := loadConfig(c, fsys)
 	pages := loadPages(c, fsys)
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
 	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, bodies: map[string]rendered{}}
 	if len(s.Themes) == 0 {
 		c.add("themes", 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
 	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
-		c.add(ConfigName, 0, 0, "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
+		cfgDoc.add(c, "$.theme", "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
 	}
 	md := newMarkdown()
 	for _, p := range pages {
+		if p.broken {
+			continue
+		}
 		p.loadIllustration(c, fsys)
 		if body, ok := renderMarkdown(c, md, p); ok {
 			s.bodies[p.ID] = body

@@ -35,7 +35,7 @@ type rendered struct {
 func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
 	reader := text.NewReader(p.Body)
 	doc := md.Parser().Parse(reader)
-	ok := true
+	ok, lastLine := true, 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -53,9 +53,13 @@ func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
 		}
 		if at >= 0 {
 			line, col := lineCol(p.Body, at)
+			ok = false
+			if line == lastLine {
+				return ast.WalkSkipChildren, nil // one report per line is enough
+			}
+			lastLine = line
 			c.add(p.File, p.BodyLine+line-1, col, "write Markdown only; themes add the markup around it",
 				"raw HTML is not allowed in pages")
-			ok = false
 			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil

@@ -25,6 +25,7 @@ type Page struct {
 	BodyLine     int    // line of the file where Body starts
 	Illustration template.HTML
 	doc          *yamlDoc
+	broken       bool // front matter did not decode; reported already
 }
 
 // FrontMatter holds the fields a page may set.
@@ -110,13 +111,16 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 	fm, body, bodyLine, ok := splitFrontMatter(src)
 	if !ok {
 		c.add(file, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
-		return nil
+		p.broken = true
+		return p
 	}
 	p.Body, p.BodyLine = body, bodyLine
 	doc, ok := decodeYAML(c, file, 1, fm, &p.Meta, pageFields)
 	p.doc = doc
 	if !ok {
-		return nil
+		// Still a page of the site, so it isn't also reported missing.
+		p.broken = true
+		return p
 	}
 	p.check(c)
 	return p
@@ -206,11 +210,14 @@ func checkCatalog(c *errs, pages []*Page, cfg *Config) {
 		claim(p, p.ID, "$.status", "page")
 	}
 	for _, p := range pages {
-		if p.Variant != "" {
+		if p.Variant != "" && !p.broken {
 			claim(p, p.Variant, "$.status", "variant")
 		}
 	}
 	for _, p := range pages {
+		if p.broken {
+			continue
+		}
 		for i, a := range p.Meta.Aliases {
 			claim(p, a, fmt.Sprintf("$.aliases[%d]", i), "alias")
 		}

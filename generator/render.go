@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -88,11 +89,15 @@ func fillSlots(p *Page, format string, raw []byte) (output, error) {
 		out.data = append(out.data, def...)
 	}
 	out.data = append(out.data, raw...)
-	if bytes.Contains(out.data, []byte(slotClose)) {
+	if bytes.Contains(out.data, []byte(slotClose)) || escapedMarker.Match(out.data) {
 		return out, fmt.Errorf("slot marker cut apart: put {{ slot }} in HTML text, not in an attribute or URL")
 	}
 	return out, nil
 }
+
+// escapedMarker finds a slot marker that an escaper rewrote (URL, JS or CSS
+// context), where the server could never find it.
+var escapedMarker = regexp.MustCompile(`(?i)%ee%80%80|\\u\{?e000|\\e000|&#x0*e000;|&#57344;`)
 
 func slot(name string) string { return slotOpen + name + slotClose }
 
@@ -199,7 +204,7 @@ func renderErrorfile(p *Page, html []byte) ([]byte, error) {
 	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(html))
 	b.Write(html)
 	if b.Len() > MaxErrorfileSize {
-		return nil, fmt.Errorf("HAProxy errorfile is %d bytes, over HAProxy's %d-byte limit", b.Len(), MaxErrorfileSize)
+		return nil, fmt.Errorf("HAProxy errorfile is %d bytes, over HAProxy's %d-byte limit (shorten the page, or build without --format http)", b.Len(), MaxErrorfileSize)
 	}
 	return b.Bytes(), nil
 }

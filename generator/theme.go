@@ -194,6 +194,14 @@ func (t *Theme) parse(c *errs, sources map[string][]byte) {
 		}
 	}
 	if failed {
+		// Still check the page layouts' syntax, so every error shows in one run.
+		for _, name := range names {
+			if name != "baseof.html" && !strings.HasPrefix(name, "partials/") {
+				if _, err := template.New(name).Funcs(t.funcs()).Parse(string(sources[name])); err != nil {
+					t.report(c, err)
+				}
+			}
+		}
 		return
 	}
 	for _, name := range names {

@@ -2,7 +2,10 @@ package generator
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -39,7 +42,14 @@ func decodeYAML(c *errs, file string, lineOff int, src []byte, v any, fieldsHint
 	}
 	if err := yaml.NodeToValue(f.Docs[0].Body, v, yaml.DisallowUnknownField()); err != nil {
 		doc.report(c, err)
-		return doc, false
+		var unknown *yaml.UnknownFieldError
+		if !errors.As(err, &unknown) {
+			return doc, false
+		}
+		// Reported; decode the known fields so the rest can still be checked.
+		if err := yaml.NodeToValue(f.Docs[0].Body, v); err != nil {
+			return doc, false
+		}
 	}
 	return doc, true
 }
@@ -55,7 +65,7 @@ func (d *yamlDoc) report(c *errs, err error) {
 		if errors.As(err, &unknown) {
 			hint = d.fieldsHint
 		}
-		c.add(d.file, d.lineOff+tk.Position.Line, tk.Position.Column, hint, "%s", lowerFirst(msg))
+		c.add(d.file, d.lineOff+tk.Position.Line, tk.Position.Column, hint, "%s", friendlyYAML(msg))
 		return
 	}
 	c.add(d.file, d.lineOff+1, 1, "", "%s", lowerFirst(err.Error()))
@@ -64,7 +74,7 @@ func (d *yamlDoc) report(c *errs, err error) {
 // pos returns the line and column of the value at a YAML path such as
 // "$.brand.accent", or of the document start when it is absent.
 func (d *yamlDoc) pos(path string) (int, int) {
-	if d.ast != nil {
+	if d.ast != nil && path != "$" {
 		if p, err := yaml.PathString(path); err == nil {
 			if n, err := p.FilterFile(d.ast); err == nil && n != nil {
 				if tk := n.GetToken(); tk != nil {
@@ -88,4 +98,47 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// typeMismatch matches go-yaml's message for a value of the wrong type.
+var typeMismatch = regexp.MustCompile(`^cannot unmarshal (\S+(?: \{\})?) into Go (?:struct field \w+\.(\w+)|value) of type (\S+)`)
+
+// friendlyYAML rewrites go-yaml's messages in the site's own terms.
+func friendlyYAML(msg string) string {
+	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+		what := map[string]string{"[]interface {}": "a list", "map[string]interface {}": "a mapping", "string": "text",
+			"uint64": "a number", "int64": "a number", "float64": "a number", "bool": "true or false"}
+		got := what[m[1]]
+		if got == "" {
+			got = m[1]
+		}
+		want := what[m[3]]
+		if strings.HasPrefix(m[3], "int") {
+			want = "a whole number"
+		} else if strings.HasPrefix(m[3], "[]") {
+			want = "a list"
+		} else if want == "" {
+			want = m[3]
+		}
+		if m[2] != "" {
+			return fmt.Sprintf("field %s must be %s, not %s", snake(m[2]), want, got)
+		}
+		return fmt.Sprintf("want %s, not %s", want, got)
+	}
+	return lowerFirst(msg)
+}
+
+// snake turns a Go field name into its YAML key: RetryAfter → retry_after.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

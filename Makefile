@@ -1,0 +1,32 @@
+# ouchie — `make run` serves the default site, `make test` runs every test.
+GO        ?= go
+BIN       ?= bin/ouchie
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/ouchie/ouchie/internal/cli.Version=$(VERSION)
+LISTEN    ?= 127.0.0.1:8080
+
+.PHONY: all build run test test-short dist bench fuzz screenshots vet clean
+
+all: build
+
+build: ## the ouchie binary in bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+run: build ## serve the embedded default site on $(LISTEN)
+	$(BIN) serve --listen $(LISTEN)
+
+test: ## every test: unit, CLI scripts, and the real nginx/HAProxy/Caddy/Chromium ones
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-short: ## unit tests only
+	$(GO) test -short ./...
+
+dist: build ## build every theme of the default site, all formats, compressed, into dist/
+	$(BIN) build --out dist --format html,json,txt,xml,http --compress
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,154 @@
+package generator
+
+import (
+	"bytes"
+	"flag"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the want sections of test cases")
+
+// allFormats is what tests build, so every writer is exercised.
+var allFormats = []string{"html", "json", "txt", "xml", "http"}
+
+// loadTxtar reads a txtar archive into a MapFS.
+func loadTxtar(t testing.TB, file string) (*txtar.Archive, fstest.MapFS) {
+	t.Helper()
+	a, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fstest.MapFS{}
+	for _, f := range a.Files {
+		m[f.Name] = &fstest.MapFile{Data: f.Data, Mode: 0o644}
+	}
+	return a, m
+}
+
+// baseSite returns a fresh copy of testdata/base.txtar.
+func baseSite(t testing.TB) fstest.MapFS {
+	_, m := loadTxtar(t, "testdata/base.txtar")
+	return m
+}
+
+// formatErr renders an error as the CLI prints it, without its prefix.
+func formatErr(err error) string {
+	if err == nil {
+		return "ok\n"
+	}
+	var b strings.Builder
+	if list, ok := err.(ErrorList); ok {
+		for _, e := range list {
+			b.WriteString(e.Error() + "\n")
+			if e.Hint != "" {
+				b.WriteString("hint: " + e.Hint + "\n")
+			}
+		}
+		return b.String()
+	}
+	return "not an ErrorList: " + err.Error() + "\n"
+}
+
+// TestErrors builds the base site with each case of testdata/errors laid over
+// it and compares every reported error, position and hint with the case's
+// "want" section. A file section named "delete" lists files to remove.
+func TestErrors(t *testing.T) {
+	files, _ := fs.Glob(os.DirFS("testdata/errors"), "*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no cases in testdata/errors")
+	}
+	for _, name := range files {
+		t.Run(strings.TrimSuffix(name, ".txtar"), func(t *testing.T) {
+			file := path.Join("testdata/errors", name)
+			a, overlay := loadTxtar(t, file)
+			site := baseSite(t)
+			var want []byte
+			wantAt := -1
+			for i, f := range a.Files {
+				switch f.Name {
+				case "want":
+					want, wantAt = f.Data, i
+				case "delete":
+					for _, d := range strings.Fields(string(f.Data)) {
+						if _, ok := site[d]; !ok {
+							t.Fatalf("delete %s: not in the base site", d)
+						}
+						delete(site, d)
+					}
+				default:
+					site[f.Name] = overlay[f.Name]
+				}
+			}
+			if wantAt < 0 {
+				t.Fatal("case has no want section")
+			}
+			_, err := Build(site, Options{Formats: allFormats})
+			got := formatErr(err)
+			if got == "ok\n" {
+				t.Fatalf("build succeeded; want errors:\n%s", want)
+			}
+			if got != string(want) {
+				if *update {
+					a.Files[wantAt].Data = []byte(got)
+					if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				t.Errorf("errors differ\n--- got\n%s--- want\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestErrorPositionsPointAtTheText checks, independently of the want files,
+// that a reported line and column land on the offending text.
+func TestErrorPositionsPointAtTheText(t *testing.T) {
+	site := baseSite(t)
+	src := string(site["content/404.md"].Data)
+	site["content/404.md"].Data = []byte(strings.Replace(src, "status: 404", "statsu: 404", 1))
+	site["ouchie.yaml"].Data = []byte(strings.Replace(string(site["ouchie.yaml"].Data), `"#0a7"`, `"#0a7x"`, 1))
+	_, err := Build(site, Options{})
+	list, ok := err.(ErrorList)
+	if !ok || len(list) != 3 {
+		t.Fatalf("want 3 errors (unknown field, so no status, and the colour), got %v", err)
+	}
+	for _, e := range list {
+		lines := strings.Split(string(site[e.File].Data), "\n")
+		if e.Line < 1 || e.Line > len(lines) || e.Col < 1 {
+			t.Fatalf("%s: position out of the file", e)
+		}
+		at := lines[e.Line-1][e.Col-1:]
+		if !strings.HasPrefix(at, "statsu") && !strings.HasPrefix(at, `"#0a7x"`) {
+			t.Errorf("%s points at %q", e, at)
+		}
+	}
+}
+
+func TestBuildIsDeterministic(t *testing.T) {
+	a, err := Build(baseSite(t), Options{Formats: allFormats, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(baseSite(t), Options{Formats: allFormats, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range a[0].Files {
+		if !bytes.Equal(data, b[0].Files[name]) {
+			t.Errorf("%s differs between two builds of the same site", name)
+		}
+	}
+	ma, _ := marshal(a[0])
+	mb, _ := marshal(b[0])
+	if !bytes.Equal(ma, mb) {
+		t.Error("manifest differs between two builds of the same site")
+	}
+}
