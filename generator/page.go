@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net/http"
 	"path"
 	"regexp"
 	"slices"
@@ -140,8 +139,8 @@ func (p *Page) check(c *errs) {
 		doc.add(c, "$.status", fmt.Sprintf("the file name says %s; rename the file or set status: %s", want, want),
 			"status %s does not match the file name %s", meta.Status, path.Base(p.File))
 	}
-	if !p.Fallback && http.StatusText(p.Status) == "" {
-		doc.add(c, "$.status", "", "%d is not a known HTTP status", p.Status)
+	if !p.Fallback && (p.Status < 400 || p.Status > 599) {
+		doc.add(c, "$.status", "", "%d is not an error status (400-599)", p.Status)
 	}
 	if strings.TrimSpace(meta.Title) == "" {
 		doc.add(c, "$", "", "title is required")

@@ -193,7 +193,11 @@ func renderXML(p *Page) []byte {
 // HAProxy's errorfile directive.
 func renderErrorfile(p *Page, html []byte) ([]byte, error) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/1.0 %d %s\r\n", p.Status, http.StatusText(p.Status))
+	reason := http.StatusText(p.Status)
+	if reason == "" {
+		reason = "Error" // 499, 520 and other statuses outside the registry
+	}
+	fmt.Fprintf(&b, "HTTP/1.0 %d %s\r\n", p.Status, reason)
 	b.WriteString("Cache-Control: no-store\r\n")
 	b.WriteString("Connection: close\r\n")
 	b.WriteString("Content-Type: text/html; charset=utf-8\r\n")

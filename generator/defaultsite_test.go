@@ -1,0 +1,100 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// defaultSite is the repository's own site, the one embedded in the binary.
+func defaultSite() *os.Root {
+	r, err := os.OpenRoot("..")
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// TestDefaultSite builds the default site with every theme and format and
+// checks what every page must be: complete catalog, small, self-contained.
+func TestDefaultSite(t *testing.T) {
+	root := defaultSite()
+	defer root.Close()
+	bundles, err := Build(root.FS(), Options{Formats: allFormats})
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	if len(bundles) < 1 {
+		t.Fatal("no themes")
+	}
+	wantIDs := []string{"400", "401", "403", "404", "405", "408", "410", "413", "414", "429", "431",
+		"500", "501", "502", "503", "504", "505", "4xx", "5xx",
+		"500-application-error", "502-app-failed-to-boot", "502-app-crashed", "502-app-failed-to-respond",
+		"502-request-timeout", "504-backlog-too-deep", "422-maintenance-mode", "503-platform-error"}
+	wantAliases := map[string]string{"H10": "502-app-crashed", "H11": "504-backlog-too-deep", "H12": "502-request-timeout",
+		"H13": "502-app-failed-to-respond", "H20": "502-app-failed-to-boot", "H80": "422-maintenance-mode",
+		"H99": "503-platform-error", "maintenance": "422-maintenance-mode"}
+	for _, b := range bundles {
+		theme := b.Manifest.Theme
+		for _, id := range wantIDs {
+			if _, ok := b.Page(id); !ok {
+				t.Errorf("%s: no page %s", theme, id)
+			}
+		}
+		for alias, id := range wantAliases {
+			p, ok := b.Page(id)
+			if !ok || !containsFold(p.Aliases, alias) {
+				t.Errorf("%s: alias %s does not select %s", theme, alias, id)
+			}
+		}
+		for _, p := range b.Manifest.Pages {
+			html := b.Files[p.Files["html"].Name]
+			if len(html) >= MaxErrorfileSize {
+				t.Errorf("%s/%s.html is %d bytes, want < %d", theme, p.ID, len(html), MaxErrorfileSize)
+			}
+			low := bytes.ToLower(html)
+			for _, bad := range []string{"<script", "<link", "<iframe", "@import", "src=\"http", "url(http"} {
+				if bytes.Contains(low, []byte(bad)) {
+					t.Errorf("%s/%s.html contains %s: pages must be self-contained, script-free", theme, p.ID, bad)
+				}
+			}
+			if !bytes.Contains(html, []byte(p.Title)) && !bytes.Contains(html, []byte(htmlEscape(p.Title))) {
+				t.Errorf("%s/%s.html does not show its title %q", theme, p.ID, p.Title)
+			}
+			hasCrash := false
+			for _, s := range p.Files["html"].Slots {
+				hasCrash = hasCrash || s.Name == bundle.SlotCrashlog
+			}
+			if hasCrash != p.Crashlog {
+				t.Errorf("%s/%s.html: crashlog slot present=%v, page crashlog=%v", theme, p.ID, hasCrash, p.Crashlog)
+			}
+			var j map[string]any
+			if err := json.Unmarshal(b.Files[p.Files["json"].Name], &j); err != nil {
+				t.Errorf("%s/%s.json: %v", theme, p.ID, err)
+			} else if j["id"] != p.ID || j["status"] != float64(p.Status) {
+				t.Errorf("%s/%s.json: id %v status %v", theme, p.ID, j["id"], j["status"])
+			}
+			http := b.Files[p.Files["http"].Name]
+			if !bytes.HasPrefix(http, []byte("HTTP/1.0 ")) || !bytes.Contains(http, []byte("\r\n\r\n")) {
+				t.Errorf("%s/%s.http is not a raw HTTP/1.0 response", theme, p.ID)
+			}
+		}
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
