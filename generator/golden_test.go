@@ -77,4 +77,3 @@ func firstDiff(got, want []byte) string {
 	}
 	return "at byte " + strconv.Itoa(i) + ":\n got  …" + clip(got) + "\n want …" + clip(want)
 }
-
