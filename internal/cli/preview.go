@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ouchie/ouchie/internal/preview"
+)
+
+// PreviewCmd serves a live preview of a site folder.
+type PreviewCmd struct {
+	Src    string   `help:"Site folder to preview and watch (holding content/, themes/, ouchie.yaml). Default: ./ when it holds content/." env:"OUCHIE_SRC" placeholder:"DIR"`
+	Listen string   `help:"Address to serve the preview on." default:"127.0.0.1:8090" env:"OUCHIE_PREVIEW_LISTEN" placeholder:"ADDR"`
+	Theme  []string `help:"Theme to preview (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
+}
+
+// Run previews the site until interrupted.
+func (c *PreviewCmd) Run(env *Env) error {
+	dir := c.Src
+	if dir == "" {
+		if st, err := os.Stat("content"); err != nil || !st.IsDir() {
+			return withHint(fmt.Errorf("no site here to preview: ./ holds no content/ folder, and the default site built into ouchie cannot be watched for changes"),
+				"write a copy to edit with `ouchie init mysite`, then `ouchie preview --src mysite`")
+		}
+		dir = "."
+	}
+	if st, err := os.Stat(filepath.Join(dir, "content")); err != nil || !st.IsDir() {
+		return withHint(fmt.Errorf("site %s: no content/ folder there", dir), "--src names a folder holding content/ and themes/; `ouchie init DIR` writes one")
+	}
+	first := true
+	report := func(r preview.Result) {
+		if r.Err != nil {
+			printError(env.Stderr, r.Err)
+			fmt.Fprintln(env.Stderr, "ouchie: the preview keeps showing the last good build until this is fixed")
+			return
+		}
+		if first {
+			fmt.Fprintf(env.Stderr, "ouchie: built %d pages × %d themes (%s) in %s\n",
+				r.Pages, len(r.Themes), strings.Join(r.Themes, ", "), r.Took.Round(time.Millisecond))
+		} else {
+			fmt.Fprintf(env.Stderr, "ouchie: rebuilt in %s\n", r.Took.Round(time.Millisecond))
+		}
+		first = false
+	}
+	s := preview.New(dir,
+		preview.WithAddr(c.Listen),
+		preview.WithThemes(splitList(c.Theme)...),
+		preview.WithLogger(env.Log),
+		preview.WithReport(report),
+	)
+	if err := s.Open(); err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "listen" {
+			return withHint(fmt.Errorf("preview: %w", err), "choose another address with --listen, e.g. --listen 127.0.0.1:8091")
+		}
+		return fmt.Errorf("preview: %w", err)
+	}
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(env.Stdout, "previewing %s at %s (Ctrl-C to stop)\n", abs, s.URL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return s.Close()
+}

@@ -1,0 +1,125 @@
+package preview
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// maxRequestID caps a request id given in the query.
+const maxRequestID = 200
+
+// Handler serves the gallery at /, pages at /THEME/ID.FORMAT and the event
+// stream at EventsPath.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+EventsPath, s.serveEvents)
+	mux.HandleFunc("GET /{$}", s.serveGallery)
+	mux.HandleFunc("GET /{theme}/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/#theme-"+r.PathValue("theme"), http.StatusFound)
+	})
+	mux.HandleFunc("GET /{theme}/{file}", s.servePage)
+	return mux
+}
+
+// servePage serves one file of one theme's bundle as the server would, with
+// slots filled on request: ?crashlog=1 fills in SampleCrashlog, ?request_id=X
+// the id X (SampleRequestID when X is empty).
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
+	st, _ := s.current()
+	theme, file := r.PathValue("theme"), r.PathValue("file")
+	if st.good == nil {
+		s.serveNoBuild(w, st)
+		return
+	}
+	b, ok := st.good.byTheme[theme]
+	if !ok {
+		http.Error(w, "no theme "+theme+" in this preview; see the gallery at /", http.StatusNotFound)
+		return
+	}
+	if path.Ext(file) == "" {
+		file += "." + bundle.HTML
+	}
+	id, format := strings.TrimSuffix(file, path.Ext(file)), strings.TrimPrefix(path.Ext(file), ".")
+	page, ok := b.Page(id)
+	if !ok {
+		http.Error(w, "no page "+id+" in theme "+theme+"; see the gallery at /", http.StatusNotFound)
+		return
+	}
+	f, ok := page.Files[format]
+	if !ok {
+		http.Error(w, "page "+id+" has no "+format+" file; see the gallery at /", http.StatusNotFound)
+		return
+	}
+	q := r.URL.Query()
+	values := map[string]string{}
+	if v := q.Get("crashlog"); v != "" && v != "0" {
+		values[bundle.SlotCrashlog] = SampleCrashlog
+	}
+	if q.Has("request_id") {
+		id := q.Get("request_id")
+		if id == "" {
+			id = SampleRequestID
+		}
+		if len(id) > maxRequestID {
+			id = id[:maxRequestID]
+		}
+		values[bundle.SlotRequestID] = id
+	}
+	data := Fill(b.Files[f.Name], f, format, values)
+
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if page.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(page.RetryAfter))
+	}
+	switch format {
+	case bundle.HTML:
+		nonce := newNonce()
+		data = inject(data, st, nonce)
+		h.Set("Content-Security-Policy", csp(nonce))
+		h.Set("Content-Type", bundle.ContentType(format))
+	case bundle.HTTP:
+		// An HAProxy errorfile is a whole HTTP response: show it as text.
+		h.Set("Content-Type", bundle.ContentType(bundle.Text))
+	default:
+		h.Set("Content-Type", bundle.ContentType(format))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(page.Status)
+	_, _ = w.Write(data)
+}
+
+// serveNoBuild answers a page request before any build has succeeded.
+func (s *Server) serveNoBuild(w http.ResponseWriter, st *state) {
+	nonce := newNonce()
+	page := []byte("<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\">" +
+		"<title>ouchie preview</title><body><p>No build has succeeded yet.</p></body></html>")
+	data := inject(page, st, nonce)
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp(nonce))
+	h.Set("Content-Type", bundle.ContentType(bundle.HTML))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write(data)
+}
+
+// csp is the policy of a previewed page: as strict as the server's (no
+// scripts, no requests), except for the preview's own script and its event
+// stream, so a theme that breaks the rules breaks here too.
+func csp(nonce string) string {
+	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; " +
+		"script-src 'nonce-" + nonce + "'; connect-src 'self'; base-uri 'none'; form-action 'none'"
+}
+
+func newNonce() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
