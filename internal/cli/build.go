@@ -20,6 +20,7 @@ type BuildCmd struct {
 	Theme    []string `help:"Theme to build (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
 	Format   []string `help:"Formats to write, a comma list of html,json,txt,xml,http." default:"html,json,txt" env:"OUCHIE_FORMAT" placeholder:"LIST"`
 	Compress bool     `help:"Also write .gz and .br siblings of every file." env:"OUCHIE_COMPRESS"`
+	Target   string   `help:"Also write what a static host needs: netlify, cloudflare, s3 or github-pages (see docs/)." env:"OUCHIE_TARGET" placeholder:"HOST"`
 }
 
 // Run builds the site and replaces the output only when everything rendered.
@@ -37,6 +38,13 @@ func (c *BuildCmd) Run(env *Env) error {
 	bundles, err := site.Build(generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress})
 	if err != nil {
 		return err
+	}
+	if c.Target != "" {
+		for _, b := range bundles {
+			if err := generator.AddTarget(b, c.Target); err != nil {
+				return withHint(err, "--target prepares a bundle for a static host; leave it out for ouchie serve or a router")
+			}
+		}
 	}
 	st, err := generator.WriteOut(c.Out, bundles)
 	if err != nil {
