@@ -1,0 +1,182 @@
+package preview
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"html"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// TestGalleryListsEverything: the gallery links every page of every theme
+// in every format.
+func TestGalleryListsEverything(t *testing.T) {
+	s := open(t, copySite(t))
+	code, _, body := get(t, s.URL())
+	if code != 200 {
+		t.Fatalf("gallery: status %d", code)
+	}
+	st, _ := s.current()
+	if st.good == nil || len(st.good.bundles) < 1 {
+		t.Fatal("no build")
+	}
+	for _, b := range st.good.bundles {
+		if !strings.Contains(body, `id="theme-`+b.Manifest.Theme+`"`) {
+			t.Errorf("gallery has no section for theme %s", b.Manifest.Theme)
+		}
+		for _, p := range b.Manifest.Pages {
+			for _, f := range p.Files {
+				if !strings.Contains(body, `href="/`+b.Manifest.Theme+`/`+f.Name+`"`) {
+					t.Errorf("gallery does not link %s/%s", b.Manifest.Theme, f.Name)
+				}
+			}
+			if !strings.Contains(body, html.EscapeString(p.Title)) {
+				t.Errorf("gallery does not show the title of %s", p.ID)
+			}
+		}
+	}
+	if !strings.Contains(body, "data-"+Marker) {
+		t.Error("the gallery does not reload itself")
+	}
+}
+
+// TestServeSlots: pages are served as built, with slots filled on request
+// and escaped for their format.
+func TestServeSlots(t *testing.T) {
+	s := open(t, copySite(t), WithThemes("classic"))
+	const id = "502-app-failed-to-boot"
+	base := s.URL() + "classic/" + id
+	hostile := `<script>alert("x")</script>`
+
+	code, hdr, plain := get(t, base+".html")
+	if code != 502 || hdr.Get("Content-Type") != bundle.ContentType(bundle.HTML) {
+		t.Fatalf("html: status %d, %s", code, hdr.Get("Content-Type"))
+	}
+	if strings.Contains(plain, "ETIMEDOUT") {
+		t.Fatal("crashlog filled in without ?crashlog=1")
+	}
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "'nonce-") {
+		t.Fatalf("CSP %q", csp)
+	}
+
+	_, _, filled := get(t, base+".html?crashlog=1&request_id="+url.QueryEscape(hostile))
+	if !strings.Contains(filled, html.EscapeString(SampleCrashlog)) {
+		t.Error("html: sample crashlog missing or not escaped")
+	}
+	if strings.Contains(filled, hostile) || !strings.Contains(filled, html.EscapeString(hostile)) {
+		t.Error("html: request id not escaped")
+	}
+
+	_, _, js := get(t, base+".json?crashlog=1&request_id="+url.QueryEscape(hostile))
+	var v struct {
+		Crashlog  string
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal([]byte(js), &v); err != nil {
+		t.Fatalf("json with slots filled does not parse: %v\n%s", err, js)
+	}
+	if v.Crashlog != SampleCrashlog || v.RequestID != hostile {
+		t.Errorf("json slots: %+v", v)
+	}
+	if strings.Contains(js, Marker) {
+		t.Error("the preview script was added to JSON")
+	}
+
+	_, _, x := get(t, base+".xml?crashlog=1&request_id="+url.QueryEscape(hostile))
+	if err := xml.Unmarshal([]byte(x), new(struct{})); err != nil {
+		t.Errorf("xml with slots filled does not parse: %v", err)
+	}
+	_, _, txt := get(t, base+".txt?request_id=")
+	if !strings.Contains(txt, SampleRequestID) {
+		t.Error("txt: empty ?request_id= did not fill in the sample id")
+	}
+	if code, hdr, _ := get(t, base+".http"); code != 502 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/plain") {
+		t.Errorf("errorfile: status %d, %s", code, hdr.Get("Content-Type"))
+	}
+	for _, u := range []string{"nosuch/404.html", "classic/999.html", "classic/404.pdf"} {
+		if code, _, _ := get(t, s.URL()+u); code != 404 {
+			t.Errorf("%s: status %d, want 404", u, code)
+		}
+	}
+}
+
+// TestFill checks slot filling against a hand-made file.
+func TestFill(t *testing.T) {
+	data := []byte(`{"a": "", "status": 5xx, "b": ""}`)
+	f := bundle.File{Slots: []bundle.Slot{
+		{Name: bundle.SlotCrashlog, Offset: 7},
+		{Name: bundle.SlotStatus, Offset: 21, Len: 3},
+		{Name: bundle.SlotRequestID, Offset: 31},
+	}}
+	got := string(Fill(data, f, bundle.JSON, map[string]string{
+		bundle.SlotCrashlog:  "line 1\n\"quoted\"\t<tag>",
+		bundle.SlotRequestID: "r-1",
+	}))
+	want := `{"a": "line 1\n\"quoted\"\t\u003ctag\u003e", "status": 5xx, "b": "r-1"}`
+	if got != want {
+		t.Fatalf("Fill:\n got %s\nwant %s", got, want)
+	}
+	if got := string(Fill(data, f, bundle.JSON, nil)); got != string(data) {
+		t.Fatalf("Fill with no values changed the file: %s", got)
+	}
+}
+
+func TestInject(t *testing.T) {
+	st := &state{gen: "x-1"}
+	for _, tc := range []struct{ in, before string }{
+		{"<html><body><p>hi</p></body></html>", "</body></html>"},
+		{"<html><BODY>a</BODY>\n</html>", "</BODY>\n</html>"},
+		{"<p>no body end", ""},
+	} {
+		out := string(inject([]byte(tc.in), st, "n0nce"))
+		i := strings.Index(out, "<!-- "+Marker)
+		if i < 0 || !strings.HasSuffix(out, tc.before) || !strings.Contains(out, `nonce="n0nce"`) {
+			t.Errorf("inject(%q) = %q", tc.in, out)
+		}
+	}
+}
+
+// TestOverlayEscapes: the message and hint of a build error are text.
+func TestOverlayEscapes(t *testing.T) {
+	err := generator.ErrorList{{File: "content/<b>.md", Line: 3, Col: 1, Msg: `bad "<i>"`, Hint: "<script>"}}
+	out := overlayHTML(err, true)
+	if strings.Contains(out, "<b>") || strings.Contains(out, "<i>") || strings.Contains(out, "<script>") {
+		t.Fatalf("overlay not escaped: %s", out)
+	}
+	if !strings.Contains(out, "content/&lt;b&gt;.md:3:1: ") {
+		t.Fatalf("overlay has no file:line:col position: %s", out)
+	}
+}
+
+// TestNoBundleContainsPreviewScript builds the default site in every format,
+// compressed too, and scans every file for anything the preview adds.
+func TestNoBundleContainsPreviewScript(t *testing.T) {
+	bundles, err := generator.Build(os.DirFS(repoRoot), generator.Options{Formats: bundle.Formats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := []string{Marker, EventsPath, "EventSource", "<script"}
+	n := 0
+	for _, b := range bundles {
+		for name, data := range b.Files {
+			n++
+			for _, needle := range needles {
+				if strings.Contains(strings.ToLower(string(data)), strings.ToLower(needle)) {
+					t.Errorf("%s/%s contains %q", b.Manifest.Theme, name, needle)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no files built")
+	}
+	// The same scan finds the marker in what the preview serves.
+	if !strings.Contains(string(inject([]byte("<body></body>"), &state{gen: "g"}, "n")), Marker) {
+		t.Fatal("the preview's additions carry no marker")
+	}
+}
