@@ -1,0 +1,139 @@
+package server
+
+import (
+	"bufio"
+	"cmp"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// statusCounts counts the responses of one page × format by status: index 0
+// is 200 (--always-200), 1 + status-400 the error statuses.
+type statusCounts [2 + maxStatus - minStatus]atomic.Uint64
+
+func (c *statusCounts) inc(status int) {
+	switch {
+	case status >= minStatus && status <= maxStatus:
+		c[1+status-minStatus].Add(1)
+	default:
+		c[0].Add(1)
+	}
+}
+
+func countIndexStatus(i int) int {
+	if i == 0 {
+		return http.StatusOK
+	}
+	return minStatus + i - 1
+}
+
+// Crashlog decisions, the label of ouchie_crashlog_requests_total.
+const (
+	logShown = iota
+	logNoApp
+	logBadApp
+	logUnauthorized
+	logMissing
+	numLogResults
+)
+
+var logResultNames = [numLogResults]string{"shown", "no_app", "bad_app", "unauthorized", "missing"}
+
+// metrics holds the server's counters. Page counters are created when a
+// bundle is prepared and kept across reloads, keyed by page and format, so a
+// request only ever touches atomics. They are written in the Prometheus text
+// format by hand.
+type metrics struct {
+	mu     sync.Mutex
+	pages  map[pageFormat]*statusCounts
+	logs   [numLogResults]atomic.Uint64
+	reload atomic.Uint64
+	failed atomic.Uint64
+	panics atomic.Uint64
+}
+
+type pageFormat struct{ page, format string }
+
+func newMetrics() *metrics { return &metrics{pages: map[pageFormat]*statusCounts{}} }
+
+// counts returns the counters of a page × format, creating them once.
+func (m *metrics) counts(page, format string) *statusCounts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := pageFormat{page, format}
+	c, ok := m.pages[k]
+	if !ok {
+		c = new(statusCounts)
+		m.pages[k] = c
+	}
+	return c
+}
+
+// write writes every metric in the Prometheus text exposition format.
+func (m *metrics) write(w io.Writer, st *site) error {
+	bw := bufio.NewWriter(w)
+	m.mu.Lock()
+	keys := make([]pageFormat, 0, len(m.pages))
+	for k := range m.pages {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	slices.SortFunc(keys, func(a, b pageFormat) int {
+		return cmp.Or(cmp.Compare(a.page, b.page), cmp.Compare(a.format, b.format))
+	})
+
+	bw.WriteString("# HELP ouchie_requests_total Error pages served, by response status, page and format.\n")
+	bw.WriteString("# TYPE ouchie_requests_total counter\n")
+	for _, k := range keys {
+		m.mu.Lock()
+		c := m.pages[k]
+		m.mu.Unlock()
+		for i := range c {
+			n := c[i].Load()
+			if n == 0 {
+				continue
+			}
+			bw.WriteString(`ouchie_requests_total{status="`)
+			bw.WriteString(strconv.Itoa(countIndexStatus(i)))
+			bw.WriteString(`",page="`)
+			bw.WriteString(k.page) // page ids and formats are [a-z0-9-]
+			bw.WriteString(`",format="`)
+			bw.WriteString(k.format)
+			bw.WriteString(`"} `)
+			bw.WriteString(strconv.FormatUint(n, 10))
+			bw.WriteByte('\n')
+		}
+	}
+
+	bw.WriteString("# HELP ouchie_crashlog_requests_total Requests for a page with a crashlog slot, by what was decided about the log.\n")
+	bw.WriteString("# TYPE ouchie_crashlog_requests_total counter\n")
+	for i := range m.logs {
+		writeSample(bw, `ouchie_crashlog_requests_total{result="`+logResultNames[i]+`"}`, m.logs[i].Load())
+	}
+	counter(bw, "ouchie_crashlogs_shown_total", "Crashlogs shown on a page.", m.logs[logShown].Load())
+	counter(bw, "ouchie_reloads_total", "Bundles loaded and swapped in after the first.", m.reload.Load())
+	counter(bw, "ouchie_reload_failures_total", "Reloads that failed; the previous bundle kept serving.", m.failed.Load())
+	counter(bw, "ouchie_panics_total", "Requests whose handler panicked (answered 500).", m.panics.Load())
+
+	bw.WriteString("# HELP ouchie_bundle_pages Pages in the bundle being served.\n# TYPE ouchie_bundle_pages gauge\n")
+	writeSample(bw, "ouchie_bundle_pages", uint64(len(st.pages)))
+	bw.WriteString("# HELP ouchie_bundle_loaded_timestamp_seconds When the bundle being served was loaded.\n# TYPE ouchie_bundle_loaded_timestamp_seconds gauge\n")
+	writeSample(bw, "ouchie_bundle_loaded_timestamp_seconds", uint64(st.loadedAt.Unix()))
+	return bw.Flush()
+}
+
+func counter(bw *bufio.Writer, name, help string, n uint64) {
+	bw.WriteString("# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n")
+	writeSample(bw, name, n)
+}
+
+func writeSample(bw *bufio.Writer, name string, n uint64) {
+	bw.WriteString(name)
+	bw.WriteByte(' ')
+	bw.WriteString(strconv.FormatUint(n, 10))
+	bw.WriteByte('\n')
+}

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/handlers"
+)
+
+// Access log formats.
+const (
+	LogCombined = "combined"
+	LogJSON     = "json"
+)
+
+// wrap puts the middleware around h, outermost first:
+// Logging(ProxyHeaders?(Recovery(h))). Recovery sits inside everything that
+// writes, so a panic is answered 500 and logged as 500, never as 200.
+func (s *Server) wrap(h http.Handler) http.Handler {
+	h = handlers.RecoveryHandler(handlers.RecoveryLogger(panicLogger{s}), handlers.PrintRecoveryStack(false))(h)
+	if s.cfg.TrustProxy {
+		h = handlers.ProxyHeaders(h)
+	}
+	if s.cfg.AccessLog == nil {
+		return h
+	}
+	if s.cfg.LogFormat == LogJSON {
+		return handlers.CustomLoggingHandler(s.cfg.AccessLog, h, s.writeJSONLog)
+	}
+	return handlers.CombinedLoggingHandler(s.cfg.AccessLog, h)
+}
+
+// panicLogger receives the recovered panic value from the recovery handler.
+type panicLogger struct{ s *Server }
+
+// Println logs the panic with the stack of the panicking goroutine (it is
+// called from the recovering deferred function, still on that stack).
+func (p panicLogger) Println(v ...any) {
+	p.s.metrics.panics.Add(1)
+	p.s.log.Error("panic serving a request; answered 500", "panic", fmt.Sprint(v...), "stack", string(debug.Stack()))
+}
+
+// accessEntry is one line of the JSON access log. Every request-supplied
+// value is capped; encoding/json escapes quotes, control characters and
+// markup and replaces invalid UTF-8, so a hostile header cannot forge lines.
+type accessEntry struct {
+	Time        string  `json:"time"`
+	Remote      string  `json:"remote"`
+	Method      string  `json:"method"`
+	URI         string  `json:"uri"`
+	Proto       string  `json:"proto"`
+	Status      int     `json:"status"`
+	Size        int     `json:"size"`
+	DurationMS  float64 `json:"duration_ms"`
+	Referer     string  `json:"referer,omitempty"`
+	UserAgent   string  `json:"user_agent,omitempty"`
+	RequestID   string  `json:"request_id,omitempty"`
+	Code        string  `json:"code,omitempty"`
+	Format      string  `json:"format,omitempty"`
+	OriginalURI string  `json:"original_uri,omitempty"`
+	Namespace   string  `json:"namespace,omitempty"`
+	Ingress     string  `json:"ingress,omitempty"`
+	Service     string  `json:"service,omitempty"`
+	ServicePort string  `json:"service_port,omitempty"`
+	App         string  `json:"app,omitempty"`
+}
+
+// writeJSONLog writes one access log line as a JSON object.
+func (s *Server) writeJSONLog(w io.Writer, p handlers.LogFormatterParams) {
+	r := p.Request
+	h := r.Header
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ns := first(h, "X-Namespace")
+	if ns == "" {
+		ns = first(h, "X-Namespaces")
+	}
+	e := accessEntry{
+		Time:        p.TimeStamp.UTC().Format(time.RFC3339Nano),
+		Remote:      capped(host, maxContext),
+		Method:      capped(r.Method, maxContext),
+		URI:         capped(r.RequestURI, maxContextURI),
+		Proto:       capped(r.Proto, maxContext),
+		Status:      p.StatusCode,
+		Size:        p.Size,
+		DurationMS:  float64(time.Since(p.TimeStamp).Microseconds()) / 1000,
+		Referer:     capped(r.Referer(), maxContextURI),
+		UserAgent:   capped(r.UserAgent(), maxContext),
+		RequestID:   capped(first(h, headerRequestID), maxRequestID),
+		Code:        capped(first(h, headerCode), maxContext),
+		Format:      capped(first(h, headerFormat), maxContext),
+		OriginalURI: capped(first(h, "X-Original-Uri"), maxContextURI),
+		Namespace:   capped(ns, maxContext),
+		Ingress:     capped(first(h, "X-Ingress-Name"), maxContext),
+		Service:     capped(first(h, "X-Service-Name"), maxContext),
+		ServicePort: capped(first(h, "X-Service-Port"), maxContext),
+		App:         capped(first(h, s.appHeader), maxContext),
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	_, _ = w.Write(append(line, '\n'))
+}
+
+// capped cuts s to at most n bytes, at a character boundary.
+func capped(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

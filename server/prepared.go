@@ -1,0 +1,283 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// site is a bundle prepared for serving: every page × format as ready bytes
+// and header values, so a request is a lookup plus a write. It is immutable
+// once built; a reload builds a new one and swaps it in.
+type site struct {
+	theme    string
+	name     string
+	pages    []*page
+	keys     *keys
+	formats  formatSet // the formats any page has
+	loadedAt time.Time
+}
+
+// page is one error page of the bundle.
+type page struct {
+	id       string
+	crashlog bool
+	out      [numFormats]*variant
+	has      formatSet
+}
+
+// Kinds of slot, by index into a variant's slots.
+const (
+	slotStatus = iota
+	slotRequestID
+	slotCrashlog
+)
+
+// variant is one page in one format.
+type variant struct {
+	format int
+	file   string
+	// segs are the literal bytes around the slots: segs[0] slot[0] segs[1] ...
+	segs     [][]byte
+	slots    []int
+	defaults [][]byte // each slot's default bytes
+	hasSlot  [3]bool
+	// body is the page with every slot at its default, as identity, gzip
+	// and brotli; gz and br are nil where compressing does not pay.
+	body, gz, br []byte
+	// Prebuilt header values: map assignment of these never allocates.
+	hType, hLen, hLenGz, hLenBr, hRetry, hVary []string
+	counts                                     *statusCounts
+}
+
+// Header values shared by every response. Each slice has len == cap, so an
+// append by anyone downstream copies rather than writes into it.
+var (
+	hNoStore  = []string{"no-store"}
+	hNosniff  = []string{"nosniff"}
+	hNoIndex  = []string{"noindex"}
+	hCSP      = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"}
+	hReferrer = []string{"no-referrer"}
+	hGzip     = []string{"gzip"}
+	hBrotli   = []string{"br"}
+)
+
+// prepareOptions carries what preparation needs beyond the bundle.
+type prepareOptions struct {
+	defaultStatus int    // 0: the manifest's
+	vary          string // Vary for ordinary pages
+	varyCrashlog  string // Vary for pages with a crashlog slot
+	zip           *compressor
+	metrics       *metrics
+}
+
+// prepare validates b and builds its serving form.
+func prepare(b *bundle.Bundle, o prepareOptions) (*site, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	m := &b.Manifest
+	def := o.defaultStatus
+	if def == 0 {
+		def = m.Site.DefaultStatus
+	}
+	if def == 0 {
+		def = 404
+	}
+	k, err := newKeys(m.Pages, def)
+	if err != nil {
+		return nil, err
+	}
+	s := &site{theme: m.Theme, name: m.Site.Name, keys: k, loadedAt: time.Now()}
+	var jobs []*variant
+	for _, bp := range m.Pages {
+		p := &page{id: bp.ID, crashlog: bp.Crashlog}
+		for name, f := range bp.Files {
+			fi := formatIndex(name)
+			if fi < 0 {
+				continue // the HAProxy errorfile is not served
+			}
+			v, err := newVariant(b, &bp, fi, f, o)
+			if err != nil {
+				return nil, err
+			}
+			p.out[fi] = v
+			p.has |= 1 << fi
+			jobs = append(jobs, v)
+		}
+		if p.has == 0 {
+			return nil, fmt.Errorf("page %s: no html, json, txt or xml file", bp.ID)
+		}
+		s.formats |= p.has
+		s.pages = append(s.pages, p)
+	}
+	o.zip.compress(b, jobs)
+	return s, nil
+}
+
+func newVariant(b *bundle.Bundle, bp *bundle.Page, fi int, f bundle.File, o prepareOptions) (*variant, error) {
+	data := b.Files[f.Name]
+	v := &variant{
+		format: fi,
+		file:   f.Name,
+		segs:   bundle.Segments(data, f),
+		body:   data,
+		hType:  []string{bundle.ContentType(formatNames[fi])},
+		hLen:   []string{strconv.Itoa(len(data))},
+		hVary:  []string{o.vary},
+	}
+	for _, sl := range f.Slots {
+		kind := -1
+		switch sl.Name {
+		case bundle.SlotStatus:
+			kind = slotStatus
+		case bundle.SlotRequestID:
+			kind = slotRequestID
+		case bundle.SlotCrashlog:
+			kind = slotCrashlog
+			if !bp.Crashlog {
+				return nil, fmt.Errorf("page %s: %s has a crashlog slot but the page does not show crashlogs", bp.ID, f.Name)
+			}
+		}
+		if kind < 0 {
+			return nil, fmt.Errorf("page %s: %s: unknown slot %q", bp.ID, f.Name, sl.Name)
+		}
+		v.slots = append(v.slots, kind)
+		v.defaults = append(v.defaults, data[sl.Offset:sl.Offset+sl.Len])
+		v.hasSlot[kind] = true
+	}
+	if v.hasSlot[slotCrashlog] {
+		v.hVary = []string{o.varyCrashlog}
+	}
+	if bp.RetryAfter > 0 {
+		v.hRetry = []string{strconv.Itoa(bp.RetryAfter)}
+	}
+	v.counts = o.metrics.counts(bp.ID, formatNames[fi])
+	return v, nil
+}
+
+// compressor makes the gzip and brotli forms of static bodies. It keeps them
+// by checksum across reloads, so an unchanged page is compressed once; a
+// bundle's own precompressed siblings are used as they are.
+type compressor struct {
+	brotliQuality int
+	mu            sync.Mutex
+	cache         map[string][2][]byte // sha256 → gzip, brotli
+}
+
+func newCompressor(brotliQuality int) *compressor {
+	return &compressor{brotliQuality: brotliQuality, cache: map[string][2][]byte{}}
+}
+
+// compress fills gz and br of every variant, in parallel, and drops the
+// cache entries no variant uses any more.
+func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
+	sums := make([]string, len(vs))
+	for i, v := range vs {
+		sums[i] = bundle.Sum(v.body)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, v := range vs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			z := c.forms(b, sums[i], v)
+			v.gz, v.br = smaller(z[0], v.body), smaller(z[1], v.body)
+			if v.gz != nil {
+				v.hLenGz = []string{strconv.Itoa(len(v.gz))}
+			}
+			if v.br != nil {
+				v.hLenBr = []string{strconv.Itoa(len(v.br))}
+			}
+		})
+	}
+	wg.Wait()
+	keep := make(map[string]bool, len(sums))
+	for _, s := range sums {
+		keep[s] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := range c.cache {
+		if !keep[s] {
+			delete(c.cache, s)
+		}
+	}
+}
+
+func (c *compressor) forms(b *bundle.Bundle, sum string, v *variant) [2][]byte {
+	c.mu.Lock()
+	z, ok := c.cache[sum]
+	c.mu.Unlock()
+	if ok {
+		return z
+	}
+	z = [2][]byte{siblingOf(b, v, "gzip"), siblingOf(b, v, "br")}
+	if z[0] == nil {
+		z[0] = gzipBytes(v.body)
+	}
+	if z[1] == nil {
+		z[1] = brotliBytes(v.body, c.brotliQuality)
+	}
+	c.mu.Lock()
+	c.cache[sum] = z
+	c.mu.Unlock()
+	return z
+}
+
+// siblingOf returns the bundle's precompressed sibling of v's file when it
+// has one that decodes to the file's bytes.
+func siblingOf(b *bundle.Bundle, v *variant, enc string) []byte {
+	z, ok := b.Files[v.file+bundle.EncodingSuffix(enc)]
+	if !ok {
+		return nil
+	}
+	var r io.Reader = brotli.NewReader(bytes.NewReader(z))
+	if enc == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(z))
+		if err != nil {
+			return nil
+		}
+		r = zr
+	}
+	got, err := io.ReadAll(io.LimitReader(r, int64(len(v.body))+1))
+	if err != nil || !bytes.Equal(got, v.body) {
+		return nil
+	}
+	return z
+}
+
+// smaller returns z when it saves bytes over plain, else nil.
+func smaller(z, plain []byte) []byte {
+	if len(z) == 0 || len(z) >= len(plain) {
+		return nil
+	}
+	return z
+}
+
+func gzipBytes(data []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(data)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func brotliBytes(data []byte, quality int) []byte {
+	var buf bytes.Buffer
+	// A 64 KiB window covers any error page and keeps the encoder small.
+	bw := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: quality, LGWin: 16})
+	_, _ = bw.Write(data)
+	_ = bw.Close()
+	return buf.Bytes()
+}

@@ -1,0 +1,360 @@
+// Package server serves a bundle's error pages to routers (ingress-nginx,
+// Traefik, nginx, Caddy, HAProxy, Envoy, PaaS routers): it resolves each
+// request to a page, a status and a format, fills the page's slots (status,
+// request id, the app's crashlog) and writes bytes prepared at load time.
+//
+// It reads bundles through generator/bundle only; where the bundle comes from
+// (a directory, a site built in memory) is the caller's Config.Load.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server/crashlog"
+)
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	// Load returns the bundle to serve. New calls it once; every reload
+	// (Reload, SIGHUP in the command, Watch) calls it again. Required.
+	Load func() (*bundle.Bundle, error)
+	// Origin says where bundles come from, for logs ("dist/classic").
+	Origin string
+
+	// Addr is the listen address of the page server; default 127.0.0.1:8080.
+	Addr string
+	// AdminAddr, when set, opens a second listener serving Admin (the
+	// crashlog admin API).
+	AdminAddr string
+	Admin     http.Handler
+
+	// DefaultStatus answers requests that name no page (400-599); default
+	// the manifest's site.default_status, else 404.
+	DefaultStatus int
+	// Always200 answers 200 whatever the page's status.
+	Always200 bool
+	// TrustProxy takes the client address and scheme from X-Forwarded-For,
+	// X-Real-IP and Forwarded.
+	TrustProxy bool
+	// AccessLog receives one line per request; nil logs none.
+	AccessLog io.Writer
+	// LogFormat is the access log format: LogCombined (default) or LogJSON.
+	LogFormat string
+	// Log receives the server's own messages; default discards them.
+	Log *slog.Logger
+
+	// Crashlogs is where an app's crashlog comes from; nil shows none.
+	Crashlogs crashlog.Source
+	// AppHeader names the request header that says which app; default X-App.
+	AppHeader string
+	// CrashlogToken, when set, shows logs only to requests carrying it in
+	// X-Crashlog-Token or the ouchie_crashlog cookie.
+	CrashlogToken []byte
+
+	// Watch lists directories whose changes trigger a reload (recursively,
+	// and through their parent so a directory replaced by a rename is seen).
+	Watch []string
+	// WatchDelay is how long changes must settle before a reload; default 250ms.
+	WatchDelay time.Duration
+
+	// Timeouts and limits of the page listener; defaults in parentheses:
+	// ReadHeaderTimeout (5s), ReadTimeout (15s), WriteTimeout (15s),
+	// IdleTimeout (60s), MaxHeaderBytes (16 KiB; larger headers get 431).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
+
+	// BrotliQuality (0-11, default 11) for bodies the bundle did not
+	// precompress.
+	BrotliQuality int
+}
+
+// Server serves one bundle at a time; Reload swaps in a new one atomically.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	site      atomic.Pointer[site]
+	metrics   *metrics
+	zip       *compressor
+	crashlogs crashlog.Source
+	appHeader string
+	tokenSum  []byte
+	vary      string
+	varyLog   string
+	handler   http.Handler
+	// hook, set by tests only, replaces the routes.
+	hook func(http.ResponseWriter, *http.Request)
+
+	reloadMu sync.Mutex
+
+	mu         sync.Mutex
+	http       *http.Server
+	admin      *http.Server
+	ln, adminL net.Listener
+	errc       chan error
+	stopWatch  context.CancelFunc
+	running    sync.WaitGroup
+}
+
+// New loads and prepares the first bundle. It does not listen; see Open.
+func New(cfg Config) (*Server, error) {
+	if cfg.Load == nil {
+		return nil, errors.New("server: no bundle loader")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.AppHeader == "" {
+		cfg.AppHeader = "X-App"
+	}
+	if !validHeaderName(cfg.AppHeader) {
+		return nil, fmt.Errorf("app header %q is not a header name", cfg.AppHeader)
+	}
+	switch cfg.LogFormat {
+	case "":
+		cfg.LogFormat = LogCombined
+	case LogCombined, LogJSON:
+	default:
+		return nil, fmt.Errorf("log format %q: want %s or %s", cfg.LogFormat, LogCombined, LogJSON)
+	}
+	if cfg.DefaultStatus != 0 && (cfg.DefaultStatus < minStatus || cfg.DefaultStatus > maxStatus) {
+		return nil, fmt.Errorf("default status %d: want %d-%d", cfg.DefaultStatus, minStatus, maxStatus)
+	}
+	if cfg.AdminAddr != "" && cfg.Admin == nil {
+		return nil, errors.New("admin address set without an admin handler")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&cfg.ReadHeaderTimeout, 5*time.Second)
+	setDefault(&cfg.ReadTimeout, 15*time.Second)
+	setDefault(&cfg.WriteTimeout, 15*time.Second)
+	setDefault(&cfg.IdleTimeout, 60*time.Second)
+	setDefault(&cfg.WatchDelay, 250*time.Millisecond)
+	setDefault(&cfg.MaxHeaderBytes, 16<<10)
+	if cfg.BrotliQuality <= 0 || cfg.BrotliQuality > 11 {
+		cfg.BrotliQuality = 11
+	}
+
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Log,
+		metrics:   newMetrics(),
+		zip:       newCompressor(cfg.BrotliQuality),
+		crashlogs: cfg.Crashlogs,
+		appHeader: textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
+		errc:      make(chan error, 2),
+	}
+	if len(cfg.CrashlogToken) > 0 {
+		sum := sha256.Sum256(cfg.CrashlogToken)
+		s.tokenSum = sum[:]
+	}
+	// Vary names every request header that selects the representation;
+	// pages that may show a crashlog also vary by app and viewing token.
+	s.vary = "Accept, Accept-Encoding, X-Format, X-Code"
+	s.varyLog = s.vary
+	if s.crashlogs != nil {
+		s.varyLog += ", " + s.appHeader
+		if s.tokenSum != nil {
+			s.varyLog += ", " + headerToken + ", Cookie"
+		}
+	}
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	s.site.Store(st)
+	s.handler = s.wrap(http.HandlerFunc(s.route))
+	return s, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// load calls the loader and prepares what it returns.
+func (s *Server) load() (*site, error) {
+	b, err := s.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	return prepare(b, prepareOptions{
+		defaultStatus: s.cfg.DefaultStatus,
+		vary:          s.vary,
+		varyCrashlog:  s.varyLog,
+		zip:           s.zip,
+		metrics:       s.metrics,
+	})
+}
+
+// Handler returns the server's handler with its middleware, for tests and
+// for embedding in another server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open binds the listeners, synchronously so a busy port is an error here,
+// then serves in the background (and watches, when configured).
+func (s *Server) Open() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.http != nil {
+		return errors.New("server already open")
+	}
+	ln, err := listen(s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	var adminL net.Listener
+	if s.cfg.AdminAddr != "" {
+		if adminL, err = listen(s.cfg.AdminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("admin: %w", err)
+		}
+	}
+	errorLog := slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	s.ln, s.adminL = ln, adminL
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          errorLog,
+	}
+	s.serve(s.http, ln)
+	st := s.site.Load()
+	s.log.Info("serving error pages", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages),
+		"formats", formatList(st.formats), "listen", "http://"+ln.Addr().String())
+	if adminL != nil {
+		s.admin = &http.Server{
+			Handler:           s.wrap(s.cfg.Admin),
+			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+			ReadTimeout:       s.cfg.ReadTimeout,
+			WriteTimeout:      s.cfg.WriteTimeout,
+			IdleTimeout:       s.cfg.IdleTimeout,
+			MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+			ErrorLog:          errorLog,
+		}
+		s.serve(s.admin, adminL)
+		s.log.Info("crashlog admin API", "listen", "http://"+adminL.Addr().String())
+	}
+	if len(s.cfg.Watch) > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopWatch = cancel
+		if err := s.watch(ctx, s.cfg.Watch); err != nil {
+			s.log.Warn("not watching for changes", "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	s.running.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		}
+	})
+}
+
+// listen binds addr, reducing the error to "listen ADDR: reason".
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return nil, fmt.Errorf("listen %s: %w", addr, errno)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, op.Err)
+	}
+	return nil, fmt.Errorf("listen %s: %w", addr, err)
+}
+
+func formatList(fs formatSet) string {
+	var names []string
+	for f := range numFormats {
+		if fs.has(f) {
+			names = append(names, formatNames[f])
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// Addr returns the address the page listener is bound to ("" before Open).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// AdminAddr returns the address the admin listener is bound to, or "".
+func (s *Server) AdminAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.adminL == nil {
+		return ""
+	}
+	return s.adminL.Addr().String()
+}
+
+// Err delivers an error if a listener fails after Open.
+func (s *Server) Err() <-chan error { return s.errc }
+
+// Close stops accepting, lets in-flight requests finish until ctx is done,
+// then closes whatever is left.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	srvs := []*http.Server{s.http, s.admin}
+	stop := s.stopWatch
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	var errs []error
+	for _, srv := range srvs {
+		if srv == nil {
+			continue
+		}
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+			_ = srv.Close()
+		}
+	}
+	s.running.Wait()
+	return errors.Join(errs...)
+}
