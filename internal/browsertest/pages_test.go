@@ -1,0 +1,202 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// phone is the narrowest width the themes are checked at, in CSS pixels.
+const phone = 360
+
+// checkJS reads what the tests assert about a loaded page.
+const checkJS = `(() => {
+  const d = document.documentElement;
+  return {
+    h1: [...document.querySelectorAll("h1")].map(e => e.textContent.replace(/\s+/g, " ").trim()),
+    scrollWidth: d.scrollWidth,
+    clientWidth: d.clientWidth,
+    innerWidth: window.innerWidth,
+    viewport: !!document.querySelector('meta[name="viewport"]'),
+    lang: d.lang,
+    dark: matchMedia("(prefers-color-scheme: dark)").matches,
+    text: document.body ? document.body.innerText : "",
+    icon: !!document.querySelector('link[rel~="icon"]'),
+    origin: location.origin,
+  };
+})()`
+
+type pageState struct {
+	H1          []string `json:"h1"`
+	ScrollWidth int      `json:"scrollWidth"`
+	ClientWidth int      `json:"clientWidth"`
+	InnerWidth  int      `json:"innerWidth"`
+	Viewport    bool     `json:"viewport"`
+	Lang        string   `json:"lang"`
+	Dark        bool     `json:"dark"`
+	Text        string   `json:"text"`
+	Icon        bool     `json:"icon"`
+	URL         string   `json:"origin"`
+}
+
+// visit loads url in the tab and returns the page's state and what the page
+// requested and logged besides itself.
+func visit(ctx context.Context, rec *recorder, url string) (pageState, []string, []string, error) {
+	rec.take()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		return pageState{}, nil, nil, err
+	}
+	st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](checkJS))
+	if err != nil {
+		return st, nil, nil, err
+	}
+	requests, errs := rec.take()
+	// Chromium asks for /favicon.ico by itself when a page names no icon:
+	// the browser's request, not the page's.
+	favicon := st.URL + "/favicon.ico"
+	if !st.Icon {
+		requests = slices.DeleteFunc(requests, func(r string) bool { return r == favicon })
+	}
+	var other []string
+	for _, r := range requests {
+		if r != url && !strings.HasPrefix(r, "data:") {
+			other = append(other, r)
+		}
+	}
+	// Chromium logs a non-2xx document as a failed resource; an error page
+	// is served with its error status on purpose.
+	errs = slices.DeleteFunc(errs, func(e string) bool {
+		return strings.Contains(e, "the server responded with a status of") &&
+			(strings.HasSuffix(e, "("+url+")") || !st.Icon && strings.HasSuffix(e, "("+favicon+")"))
+	})
+	return st, other, errs, nil
+}
+
+// problems lists what is wrong with a page in the browser.
+func problems(st pageState, other, errs []string, title string) []string {
+	var p []string
+	if len(other) > 0 {
+		p = append(p, fmt.Sprintf("requests besides the document: %q", other))
+	}
+	if len(errs) > 0 {
+		p = append(p, fmt.Sprintf("console errors: %q", errs))
+	}
+	if st.ScrollWidth > st.ClientWidth || st.InnerWidth > phone {
+		p = append(p, fmt.Sprintf("scrolls sideways at %d px: scrollWidth %d, clientWidth %d, innerWidth %d",
+			phone, st.ScrollWidth, st.ClientWidth, st.InnerWidth))
+	}
+	if len(st.H1) != 1 || !strings.Contains(st.H1[0], strings.Join(strings.Fields(title), " ")) {
+		p = append(p, fmt.Sprintf("h1 is %q, want one h1 showing %q", st.H1, title))
+	}
+	if !st.Viewport {
+		p = append(p, "no <meta name=viewport>")
+	}
+	if st.Lang == "" {
+		p = append(p, "no lang on <html>")
+	}
+	return p
+}
+
+// TestThemesInChromium loads every page of every theme of the default site
+// in light and dark at phone width: no requests but the document, no console
+// errors, no sideways scroll, the title in the one h1. Pages with a crashlog
+// are loaded again with a 200-line log of very long lines filled in.
+func TestThemesInChromium(t *testing.T) {
+	ctx := newTab(t)
+	bundles, err := generator.Build(os.DirFS(repoRoot), generator.Options{Formats: []string{bundle.HTML}})
+	if err != nil {
+		t.Fatalf("build the default site: %v", err)
+	}
+	srv := Serve(bundles)
+	defer srv.Close()
+	rec := record(t, ctx)
+	long := LongCrashlog()
+	lastLine := long[strings.LastIndexByte(long, '\n')+1:]
+	for _, b := range bundles {
+		theme := b.Manifest.Theme
+		t.Run(theme, func(t *testing.T) {
+			for _, scheme := range []string{"light", "dark"} {
+				emulate(t, ctx, phone, 800, 1, true, scheme)
+				for _, p := range b.Manifest.Pages {
+					urls := []string{srv.URL + "/" + theme + "/" + p.ID + ".html"}
+					if p.Crashlog {
+						urls = append(urls, urls[0]+"?crashlog=long&request_id=")
+					}
+					for _, url := range urls {
+						st, other, errs, err := visit(ctx, rec, url)
+						if err != nil {
+							t.Fatalf("%s: %v", url, err)
+						}
+						bad := problems(st, other, errs, p.Title)
+						if st.Dark != (scheme == "dark") {
+							bad = append(bad, "colour scheme not emulated")
+						}
+						if strings.Contains(url, "crashlog=long") && !strings.Contains(st.Text, lastLine) {
+							bad = append(bad, "the crashlog's last line is not shown")
+						}
+						for _, msg := range bad {
+							t.Errorf("%s (%s): %s", strings.TrimPrefix(url, srv.URL+"/"), scheme, msg)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestChecksCatchProblems makes sure each check above fails a page that
+// breaks its rule, so a passing run means something.
+func TestChecksCatchProblems(t *testing.T) {
+	ctx := newTab(t)
+	bad := `<!doctype html><html><head><title>x</title></head><body>
+<h1>Wrong title</h1><h1>Second</h1>
+<div style="width:900px">wide</div>
+<img src="/elsewhere.png" alt="">
+<script>console.error("boom")</script>
+</body></html>`
+	// Right in every way but one: a log that widens the page.
+	wide := `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>x</title></head><body><h1>Right title</h1><pre>` + strings.Repeat("x", 300) + `</pre></body></html>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, bad)
+		case "/wide":
+			fmt.Fprint(w, wide)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	rec := record(t, ctx)
+	emulate(t, ctx, phone, 800, 1, true, "light")
+	st, other, errs, err := visit(ctx, rec, srv.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(problems(st, other, errs, "Right title"), "\n")
+	for _, want := range []string{"requests besides the document", "console errors", "scrolls sideways", "want one h1", "viewport", "no lang"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a bad page was not caught for %q; found:\n%s", want, got)
+		}
+	}
+	st, other, errs, err = visit(ctx, rec, srv.URL+"/wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := problems(st, other, errs, "Right title")
+	if len(p) != 1 || !strings.Contains(p[0], "scrolls sideways") {
+		t.Errorf("a page with a wide log: found %q, want only the sideways scroll", p)
+	}
+}
