@@ -18,3 +18,26 @@ var appName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
 
 // ValidApp reports whether name is an acceptable app name.
 func ValidApp(name string) bool { return appName.MatchString(name) && name != "." && name != ".." }
+
+// Multi returns a Source that asks each source in turn; the first log found
+// wins. Nil sources are skipped.
+func Multi(sources ...Source) Source {
+	var m multi
+	for _, s := range sources {
+		if s != nil {
+			m = append(m, s)
+		}
+	}
+	return m
+}
+
+type multi []Source
+
+func (m multi) Lookup(app string) ([]byte, bool) {
+	for _, s := range m {
+		if log, ok := s.Lookup(app); ok {
+			return log, true
+		}
+	}
+	return nil, false
+}

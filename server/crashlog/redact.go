@@ -1,0 +1,130 @@
+package crashlog
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+)
+
+// Redaction rules. A secret's value is replaced by "[redacted]"; what names
+// it (the key, the header, the URL's user, the PEM markers) stays, so the
+// log still says what was there.
+//
+//   - PEM private keys: the body between "-----BEGIN ... PRIVATE KEY-----"
+//     and its END line. A BEGIN without an END is redacted to the end of the
+//     text, an END without a BEGIN (its block began before the window) from
+//     the start of the text.
+//   - Assignments whose name says secret: env style (KEY=value, export
+//     KEY="value"), logfmt, INI (key = value), YAML and header style
+//     (key: value at the start of a line), JSON ("key": "value", also
+//     escaped inside a JSON string), Go's %v (Key:value) and flags
+//     (--password=value). A name says secret when, ignoring case, it contains
+//     PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, CREDENTIAL or APIKEY, is
+//     PASS or ends in _PASS, or ends in _KEY, -KEY or .KEY (or, in camel
+//     case, in Key after a lower-case letter or digit: apiKey). So MONKEY,
+//     KEY_ID and keyboard are not secret names; token_count and TOKENIZER
+//     are, and their values go too: the rule looks at names, never at
+//     values, because a counter lost costs less than a credential shown.
+//     Names ending in _FILE, _PATH or _DIR are exempt: they say where a
+//     secret is, not what it is.
+//     One exception keeps Go error chains readable: "refresh token: context
+//     deadline exceeded" is prose, not an assignment. When a plain word
+//     (token, Password) is followed by ": " in the middle of a line, its
+//     value is redacted only when quoted, or when it is a single word with
+//     a digit or a symbol in it, or 16 characters or more.
+//   - Authorization and Proxy-Authorization values (after a scheme such as
+//     Bearer or Basic, the credential), Cookie and Set-Cookie values, and
+//     any "Bearer <token>" of 8 characters or more.
+//   - URL passwords (scheme://user:[redacted]@host) and Go MySQL DSNs
+//     (user:[redacted]@tcp(host)).
+//   - Token shapes wherever they stand: AWS access key ids (AKIA, ASIA...
+//     and 16 more), JWTs (eyJ....eyJ....sig), GitHub (ghp_, gho_, ghu_,
+//     ghs_, ghr_, github_pat_), GitLab (glpat-), Slack (xoxb-... and
+//     webhook URLs), Stripe (sk_live_, rk_live_, whsec_), OpenAI-style
+//     (sk-...), Google API keys (AIza), npm (npm_), PyPI (pypi-), SendGrid
+//     (SG.x.y) and age secret keys.
+//
+// Not detected: secrets with nothing around them to recognise (a bare
+// 40-character AWS secret, a hex key); values on the lines after a YAML
+// block scalar (key: |); a URL password holding both a raw '/' and a
+// leading run of digits.
+func redact(text []byte) []byte {
+	var spans []span
+	spans = pemSpans(text, spans)
+	spans = wordSpans(text, spans)
+	if len(spans) == 0 {
+		return text
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.lo - b.lo })
+	out := make([]byte, 0, len(text))
+	at := 0
+	for i := 0; i < len(spans); {
+		lo, hi := spans[i].lo, spans[i].hi
+		for i++; i < len(spans) && spans[i].lo <= hi; i++ {
+			hi = max(hi, spans[i].hi)
+		}
+		if lo < at {
+			lo = at
+		}
+		out = append(out, text[at:lo]...)
+		out = append(out, redacted...)
+		at = hi
+	}
+	return append(out, text[at:]...)
+}
+
+// redacted replaces a secret.
+const redacted = "[redacted]"
+
+// span is a secret at text[lo:hi].
+type span struct{ lo, hi int }
+
+// add appends the span [lo, hi) unless it is empty or already redacted.
+func add(spans []span, text []byte, lo, hi int) []span {
+	if lo >= hi || bytes.HasPrefix(text[lo:hi], []byte(redacted)) {
+		return spans
+	}
+	return append(spans, span{lo, hi})
+}
+
+var pemMarker = regexp.MustCompile(`-----(BEGIN|END) [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----`)
+
+// pemSpans finds the bodies of private keys.
+func pemSpans(text []byte, spans []span) []span {
+	if !bytes.Contains(text, []byte("PRIVATE KEY")) {
+		return spans
+	}
+	// Before the first marker the text may already be inside a body that
+	// began before it; after a BEGIN it is inside one; after an END, outside.
+	const (
+		unknown = iota
+		inside
+		outside
+	)
+	state, from := unknown, 0
+	for _, m := range pemMarker.FindAllSubmatchIndex(text, -1) {
+		begin := text[m[2]] == 'B'
+		switch {
+		case begin && state != inside:
+			state, from = inside, m[1]
+		case !begin && state != outside:
+			spans = pemBody(spans, text, from, m[0])
+			state = outside
+		}
+	}
+	if state == inside {
+		spans = pemBody(spans, text, from, len(text))
+	}
+	return spans
+}
+
+// pemBody adds the body text[lo:hi], keeping the newlines around it.
+func pemBody(spans []span, text []byte, lo, hi int) []span {
+	if lo < hi && text[lo] == '\n' {
+		lo++
+	}
+	if lo < hi && text[hi-1] == '\n' {
+		hi--
+	}
+	return add(spans, text, lo, hi)
+}
