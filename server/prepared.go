@@ -167,32 +167,41 @@ func newVariant(b *bundle.Bundle, bp *bundle.Page, fi int, f bundle.File, o prep
 
 // compressor makes the gzip and brotli forms of static bodies. It keeps them
 // by checksum across reloads, so an unchanged page is compressed once; a
-// bundle's own precompressed siblings are used as they are.
+// bundle's own precompressed siblings are used as they are. Forms unused by
+// the last two bundles are dropped, so flipping between two bundles
+// compresses nothing.
 type compressor struct {
 	brotliQuality int
 	mu            sync.Mutex
-	cache         map[string][2][]byte // sha256 → gzip, brotli
+	gen           int
+	cache         map[string]*zforms
+}
+
+// zforms are the compressed forms of one body, and the last bundle
+// generation that used them.
+type zforms struct {
+	gz, br []byte
+	gen    int
 }
 
 func newCompressor(brotliQuality int) *compressor {
-	return &compressor{brotliQuality: brotliQuality, cache: map[string][2][]byte{}}
+	return &compressor{brotliQuality: brotliQuality, cache: map[string]*zforms{}}
 }
 
-// compress fills gz and br of every variant, in parallel, and drops the
-// cache entries no variant uses any more.
+// compress fills gz and br of every variant, in parallel.
 func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
-	sums := make([]string, len(vs))
-	for i, v := range vs {
-		sums[i] = bundle.Sum(v.body)
-	}
+	c.mu.Lock()
+	c.gen++
+	gen := c.gen
+	c.mu.Unlock()
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, v := range vs {
+	for _, v := range vs {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			z := c.forms(b, sums[i], v)
-			v.gz, v.br = smaller(z[0], v.body), smaller(z[1], v.body)
+			z := c.forms(b, v, gen)
+			v.gz, v.br = smaller(z.gz, v.body), smaller(z.br, v.body)
 			if v.gz != nil {
 				v.hLenGz = []string{strconv.Itoa(len(v.gz))}
 			}
@@ -202,32 +211,32 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
 		})
 	}
 	wg.Wait()
-	keep := make(map[string]bool, len(sums))
-	for _, s := range sums {
-		keep[s] = true
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for s := range c.cache {
-		if !keep[s] {
-			delete(c.cache, s)
+	for sum, z := range c.cache {
+		if z.gen < gen-1 {
+			delete(c.cache, sum)
 		}
 	}
 }
 
-func (c *compressor) forms(b *bundle.Bundle, sum string, v *variant) [2][]byte {
+func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
+	sum := bundle.Sum(v.body)
 	c.mu.Lock()
 	z, ok := c.cache[sum]
+	if ok {
+		z.gen = gen
+	}
 	c.mu.Unlock()
 	if ok {
 		return z
 	}
-	z = [2][]byte{siblingOf(b, v, "gzip"), siblingOf(b, v, "br")}
-	if z[0] == nil {
-		z[0] = gzipBytes(v.body)
+	z = &zforms{gz: siblingOf(b, v, "gzip"), br: siblingOf(b, v, "br"), gen: gen}
+	if z.gz == nil {
+		z.gz = gzipBytes(v.body)
 	}
-	if z[1] == nil {
-		z[1] = brotliBytes(v.body, c.brotliQuality)
+	if z.br == nil {
+		z.br = brotliBytes(v.body, c.brotliQuality)
 	}
 	c.mu.Lock()
 	c.cache[sum] = z

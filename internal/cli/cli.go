@@ -34,6 +34,7 @@ type CLI struct {
 	Check   CheckCmd   `cmd:"" help:"Validate the site as a build would, writing nothing."`
 	Init    InitCmd    `cmd:"" help:"Write the default site into DIR for editing."`
 	New     NewCmd     `cmd:"" help:"Write a new page, content/STATUS[-VARIANT].md, with its front matter."`
+	Serve   ServeCmd   `cmd:"" help:"Serve the error pages to routers (ingress-nginx, Traefik, nginx, Caddy, HAProxy ...)."`
 	Preview PreviewCmd `cmd:"" help:"Serve a live preview of a site folder: a gallery of every page, reloaded on every change."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 }

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server"
+)
+
+// ServeCmd serves error pages to routers.
+type ServeCmd struct {
+	Listen          string        `help:"Address to serve pages on." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
+	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or a dist/ root, where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
+	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
+	Theme           string        `help:"Theme to serve. Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
+	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
+	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
+	LogFormat       string        `help:"Access log format on stdout: combined or json." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
+	TrustProxy      bool          `help:"Take the client address from X-Forwarded-For, X-Real-IP and Forwarded." env:"OUCHIE_TRUST_PROXY"`
+	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
+	ShutdownTimeout time.Duration `help:"How long in-flight requests may take to finish on SIGTERM or SIGINT." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
+
+	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Off by default." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
+	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
+	CrashlogDir       string `help:"Folder where a supervisor writes APP.log crashlogs." env:"OUCHIE_CRASHLOG_DIR" placeholder:"DIR"`
+	AppHeader         string `help:"Request header naming the app whose crashlog a page shows." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
+	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
+}
+
+// Run serves until SIGTERM or SIGINT; SIGHUP reloads.
+func (c *ServeCmd) Run(env *Env) error {
+	load, origin, watch, err := c.loader(env)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
+		Load:          load,
+		Origin:        origin,
+		Addr:          c.Listen,
+		DefaultStatus: c.DefaultStatus,
+		Always200:     c.Always200,
+		TrustProxy:    c.TrustProxy,
+		AccessLog:     env.Stdout,
+		LogFormat:     c.LogFormat,
+		Log:           env.Log,
+		AppHeader:     c.AppHeader,
+	}
+	if c.Watch {
+		if len(watch) == 0 {
+			return withHint(errors.New("--watch needs a folder to watch"), "use it with --dist or --src")
+		}
+		cfg.Watch = watch
+	}
+	if err := c.crashlogs(&cfg); err != nil {
+		return err
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Open(); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return withHint(err, "another process holds that port; choose another address with --listen (or --admin-listen)")
+		}
+		return err
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var serveErr error
+loop:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				_ = srv.Reload() // logged; the old bundle keeps serving
+				continue
+			}
+			env.Log.Info("shutting down", "signal", sig.String(), "timeout", c.ShutdownTimeout)
+			break loop
+		case serveErr = <-srv.Err():
+			break loop
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		return errors.Join(serveErr, fmt.Errorf("requests still running after %s were cut off: %w", c.ShutdownTimeout, err))
+	}
+	return serveErr
+}
+
+// loader returns how to load the bundle to serve, a description of it for
+// logs, and the folders whose changes should reload it.
+func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), string, []string, error) {
+	if c.Dist != "" {
+		dir, err := c.bundleDir()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if _, err := bundle.Open(dir); err != nil {
+			return nil, "", nil, withHint(err, "build one with: ouchie build --out "+c.Dist)
+		}
+		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, "bundle " + dir, []string{dir}, nil
+	}
+	fsys, origin, watch := env.DefaultSite, "the default site built into ouchie", []string(nil)
+	if c.Src != "" {
+		st, err := os.Stat(c.Src)
+		if err != nil || !st.IsDir() {
+			return nil, "", nil, withHint(fmt.Errorf("site %s: not a folder", c.Src), "--src names a folder holding content/ and themes/")
+		}
+		fsys, origin, watch = os.DirFS(c.Src), "site "+c.Src, []string{c.Src}
+	}
+	theme := c.Theme
+	load := func() (*bundle.Bundle, error) {
+		site, err := generator.Load(fsys)
+		if err != nil {
+			return nil, err
+		}
+		name := theme
+		if name == "" {
+			name = site.Config.Theme
+		}
+		bundles, err := site.Build(generator.Options{Themes: []string{name}, Formats: []string{bundle.HTML, bundle.JSON, bundle.Text, bundle.XML}})
+		if err != nil {
+			return nil, err
+		}
+		return bundles[0], nil
+	}
+	return load, origin, watch, nil
+}
+
+// bundleDir finds the bundle folder --dist names: the folder itself when it
+// holds a manifest, else its subfolder for --theme or the site's default
+// theme.
+func (c *ServeCmd) bundleDir() (string, error) {
+	dist := filepath.Clean(c.Dist)
+	if st, err := os.Stat(dist); err != nil || !st.IsDir() {
+		return "", withHint(fmt.Errorf("dist %s: not a folder", dist), "--dist names a bundle folder or the output folder of ouchie build")
+	}
+	if _, err := os.Stat(filepath.Join(dist, bundle.ManifestName)); err == nil {
+		return dist, nil
+	}
+	themes := distThemes(dist)
+	if len(themes) == 0 {
+		return "", withHint(fmt.Errorf("dist %s holds no bundle (no %s in it or its subfolders)", dist, bundle.ManifestName),
+			"build one with: ouchie build --out "+dist)
+	}
+	theme := c.Theme
+	if theme == "" {
+		theme = "classic"
+		if b, err := bundle.Open(filepath.Join(dist, themes[0])); err == nil && b.Manifest.Site.DefaultTheme != "" {
+			theme = b.Manifest.Site.DefaultTheme
+		}
+		if len(themes) == 1 {
+			theme = themes[0]
+		}
+	}
+	for _, t := range themes {
+		if t == theme {
+			return filepath.Join(dist, t), nil
+		}
+	}
+	return "", withHint(fmt.Errorf("dist %s has no bundle for theme %q", dist, theme), "its themes are: "+strings.Join(themes, ", ")+"; choose one with --theme")
+}
+
+// distThemes lists the subfolders of dist holding a manifest, sorted.
+func distThemes(dist string) []string {
+	entries, err := os.ReadDir(dist)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			if _, err := fs.Stat(os.DirFS(filepath.Join(dist, e.Name())), bundle.ManifestName); err == nil {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// crashlogs wires the crashlog sources, the admin API and the viewing token.
+func (c *ServeCmd) crashlogs(cfg *server.Config) error {
+	if c.AdminListen != "" || c.AdminTokenFile != "" || c.CrashlogDir != "" || c.CrashlogTokenFile != "" {
+		return withHint(errors.New("crashlogs are not available in this build"), "serve without --admin-listen, --crashlog-dir and the token files")
+	}
+	return nil
+}
