@@ -9,7 +9,7 @@ import "unicode/utf8"
 // of its line.
 func strip(in []byte) []byte {
 	out := make([]byte, 0, len(in))
-	lineStart := 0  // where the current line begins in out
+	lineStart := 0   // where the current line begins in out
 	invalidEnd := -1 // index just after the last invalid byte, to collapse runs
 	for i := 0; i < len(in); {
 		c := in[i]

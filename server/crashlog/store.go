@@ -1,0 +1,132 @@
+package crashlog
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Store holds crashlogs in memory, as the admin API puts them: each
+// sanitized once when it arrives, the least recently updated evicted first
+// when there are more than maxApps of them or they weigh more than maxBytes.
+// A Store is safe for concurrent use; a nil *Store holds nothing.
+type Store struct {
+	maxApps  int
+	maxBytes int64
+
+	mu    sync.Mutex
+	apps  map[string]*list.Element // of *entry
+	order list.List                // front: most recently updated
+	size  int64
+}
+
+type entry struct {
+	app string
+	log []byte
+}
+
+// Defaults of NewStore.
+const (
+	DefaultMaxApps  = 1024
+	DefaultMaxBytes = 64 << 20
+)
+
+// minStoreBytes is room for one log at its largest, note included.
+const minStoreBytes = MaxBytes + 1<<10
+
+// ErrBadApp is returned for a name ValidApp refuses.
+var ErrBadApp = errors.New("app names are 1 to 63 of a-z 0-9 _ . - starting with a letter or digit")
+
+// NewStore returns an empty store bounded to maxApps logs and maxBytes bytes
+// (a log weighs its length plus its app name's). Zero or less means the
+// default; maxBytes is raised to hold at least one log of the largest size.
+func NewStore(maxApps int, maxBytes int64) *Store {
+	if maxApps <= 0 {
+		maxApps = DefaultMaxApps
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return &Store{maxApps: maxApps, maxBytes: max(maxBytes, minStoreBytes), apps: map[string]*list.Element{}}
+}
+
+// Put sanitizes raw and stores it as app's log, replacing any before it. A
+// log that sanitizes to nothing removes app's log.
+func (s *Store) Put(app string, raw []byte) error {
+	_, _, err := s.put(app, tail{data: raw})
+	return err
+}
+
+// put stores the sanitized t and says whether app had no log before and how
+// many bytes were kept.
+func (s *Store) put(app string, t tail) (created bool, kept int, err error) {
+	if !ValidApp(app) {
+		return false, 0, fmt.Errorf("app %q: %w", app, ErrBadApp)
+	}
+	log := sanitize(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, had := s.apps[app]
+	if had {
+		s.remove(old)
+	}
+	if len(log) == 0 {
+		return false, 0, nil
+	}
+	s.apps[app] = s.order.PushFront(&entry{app, log})
+	s.size += weight(app, log)
+	for len(s.apps) > s.maxApps || s.size > s.maxBytes {
+		s.remove(s.order.Back())
+	}
+	return !had, len(log), nil
+}
+
+func weight(app string, log []byte) int64 { return int64(len(app) + len(log)) }
+
+// remove drops an element; s.mu is held.
+func (s *Store) remove(el *list.Element) {
+	e := s.order.Remove(el).(*entry)
+	delete(s.apps, e.app)
+	s.size -= weight(e.app, e.log)
+}
+
+// Get returns app's sanitized log. The caller must not modify it.
+func (s *Store) Get(app string) ([]byte, bool) {
+	if s == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.apps[app]; ok {
+		return el.Value.(*entry).log, true
+	}
+	return nil, false
+}
+
+// Lookup is Get, for Source.
+func (s *Store) Lookup(app string) ([]byte, bool) { return s.Get(app) }
+
+// Delete removes app's log and reports whether there was one.
+func (s *Store) Delete(app string) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, ok := s.apps[app]
+	if ok {
+		s.remove(el)
+	}
+	return ok
+}
+
+// Len returns how many logs the store holds and what they weigh.
+func (s *Store) Len() (apps int, bytes int64) {
+	if s == nil {
+		return 0, 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.apps), s.size
+}
