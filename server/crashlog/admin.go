@@ -1,0 +1,236 @@
+package crashlog
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBody is how much of a pushed log the admin API keeps: the last MaxBody
+// bytes of a longer body.
+const MaxBody = 1 << 20
+
+// MinTokenLen is the shortest admin or viewing token LoadToken accepts.
+const MinTokenLen = 16
+
+// AdminHandler serves the admin API on store:
+//
+//	PUT    /v1/crashlogs/{app}  body: the log; 201 when new, 204 when replaced
+//	GET    /v1/crashlogs/{app}  the sanitized log as text/plain; 404 if none
+//	DELETE /v1/crashlogs/{app}  204; 404 if none
+//
+// Every request must carry "Authorization: Bearer <token>"; others are
+// answered 401 before anything else is looked at. An empty token refuses
+// every request. A body may be of any length and take any time (a
+// supervisor streams a running app's output until it exits): the read
+// deadline is lifted once the request is authorized, and only the last
+// MaxBody bytes are kept. Changes are logged with their app and size, never
+// their content.
+func AdminHandler(store *Store, token []byte, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &admin{store: store, hash: sha256.Sum256(token), open: len(token) > 0, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/crashlogs/{app}", a.put)
+	mux.HandleFunc("GET /v1/crashlogs/{app}", a.get)
+	mux.HandleFunc("DELETE /v1/crashlogs/{app}", a.delete)
+	return a.authorize(mux)
+}
+
+type admin struct {
+	store *Store
+	hash  [sha256.Size]byte
+	open  bool
+	log   *slog.Logger
+}
+
+// authorize lets through requests bearing the token. Hashes are compared,
+// so the comparison takes the same time whatever the given token's length.
+func (a *admin) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		given, reason := bearerToken(r.Header.Get("Authorization"))
+		if reason == "" {
+			h := sha256.Sum256([]byte(given))
+			if subtle.ConstantTimeCompare(h[:], a.hash[:]) != 1 || !a.open {
+				reason = "wrong token"
+			}
+		}
+		if reason != "" {
+			challenge := `Bearer realm="ouchie admin"`
+			if reason == "wrong token" {
+				challenge += `, error="invalid_token"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
+			http.Error(w, "unauthorized: send Authorization: Bearer <admin token>", http.StatusUnauthorized)
+			a.log.Warn("crashlog admin: request refused", "reason", reason, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerToken returns the token of an Authorization value, or why there is
+// none.
+func bearerToken(h string) (token, reason string) {
+	if h == "" {
+		return "", "no token"
+	}
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", "not a bearer token"
+	}
+	return strings.TrimSpace(tok), ""
+}
+
+// app returns the request's app, or answers 400 and returns false.
+func (a *admin) app(w http.ResponseWriter, r *http.Request) (string, bool) {
+	app := r.PathValue("app")
+	if !ValidApp(app) {
+		http.Error(w, "bad app name: "+ErrBadApp.Error(), http.StatusBadRequest)
+		return "", false
+	}
+	return app, true
+}
+
+func (a *admin) put(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.app(w, r)
+	if !ok {
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	t, n, err := readLast(r.Body, MaxBody)
+	if err != nil {
+		a.log.Warn("crashlog admin: reading a log failed", "app", app, "bytes", n, "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "reading the log: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	created, kept, err := a.store.put(app, t)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	switch {
+	case kept == 0:
+		a.log.Info("crashlog removed: empty log pushed", "app", app, "bytes", n, "remote", r.RemoteAddr)
+		w.WriteHeader(http.StatusNoContent)
+	case created:
+		a.log.Info("crashlog stored", "app", app, "bytes", n, "kept", kept, "remote", r.RemoteAddr)
+		w.WriteHeader(http.StatusCreated)
+	default:
+		a.log.Info("crashlog replaced", "app", app, "bytes", n, "kept", kept, "remote", r.RemoteAddr)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (a *admin) get(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.app(w, r)
+	if !ok {
+		return
+	}
+	log, ok := a.store.Get(app)
+	if !ok {
+		http.Error(w, "no crashlog for "+app, http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(log)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(log)
+	}
+}
+
+func (a *admin) delete(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.app(w, r)
+	if !ok {
+		return
+	}
+	if !a.store.Delete(app) {
+		http.Error(w, "no crashlog for "+app, http.StatusNotFound)
+		return
+	}
+	a.log.Info("crashlog deleted", "app", app, "remote", r.RemoteAddr)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readLast reads r to its end and returns its last limit bytes, counting
+// the bytes and lines before them. n is how many bytes were read in all.
+// It holds at most 2×limit bytes at a time.
+func readLast(r io.Reader, limit int) (t tail, n int64, err error) {
+	buf := make([]byte, 0, min(64<<10, 2*limit))
+	var last byte // the last byte dropped
+	drop := func(k int) {
+		t.dropped += int64(k)
+		t.droppedLines += int64(bytes.Count(buf[:k], newline))
+		last = buf[k-1]
+		buf = buf[:copy(buf, buf[k:])]
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if cap(buf) < 2*limit {
+				grown := make([]byte, len(buf), min(2*cap(buf), 2*limit))
+				buf = grown[:copy(grown, buf)]
+			} else {
+				drop(len(buf) - limit)
+			}
+		}
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		n += int64(k)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return tail{}, n, err
+		}
+	}
+	if len(buf) > limit {
+		drop(len(buf) - limit)
+	}
+	t.data = buf
+	t.midLine = t.dropped > 0 && last != '\n'
+	return t, n, nil
+}
+
+// LoadToken reads a token from file: its content without surrounding
+// whitespace, which must be one word of at least MinTokenLen bytes. Files
+// readable by others are accepted: Kubernetes mounts secrets 0644 by
+// default, in a filesystem only the pod sees.
+func LoadToken(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10+1))
+	if err != nil {
+		return nil, fmt.Errorf("token file %s: %w", file, err)
+	}
+	if len(b) > 4<<10 {
+		return nil, fmt.Errorf("token file %s: larger than 4 KiB, not a token", file)
+	}
+	tok := bytes.TrimSpace(b)
+	switch {
+	case len(tok) == 0:
+		return nil, fmt.Errorf("token file %s: empty", file)
+	case bytes.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return nil, fmt.Errorf("token file %s: the token holds blanks or control characters", file)
+	case len(tok) < MinTokenLen:
+		return nil, fmt.Errorf("token file %s: token of %d bytes, at least %d needed", file, len(tok), MinTokenLen)
+	}
+	return tok, nil
+}
