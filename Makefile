@@ -30,3 +30,6 @@ vet:
 
 clean:
 	rm -rf bin dist
+
+screenshots: ## each theme's 503 and 502 pages, light and dark, desktop and phone, into docs/screenshots/ (needs chromium)
+	$(GO) run ./scripts/screenshots -src . -out docs/screenshots

@@ -72,7 +72,6 @@ func Start(path, userDataDir string) (context.Context, context.CancelFunc, error
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("hide-scrollbars", true),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run its sandbox as root
