@@ -21,8 +21,8 @@ const (
 
 // route serves the reserved paths and hands everything else to the pages.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if s.hook != nil {
-		s.hook(w, r)
+	if h := s.hook.Load(); h != nil {
+		(*h)(w, r)
 		return
 	}
 	switch r.URL.Path {

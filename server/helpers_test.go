@@ -146,6 +146,9 @@ func makeBundle(t testing.TB, marker string, pages []tpage) *bundle.Bundle {
 
 type bundleT = bundle.Bundle
 
+// sharedZip keeps the test servers from compressing the same pages again.
+var sharedZip = newCompressor(11)
+
 // fixed returns a loader that always returns b.
 func fixed(b *bundle.Bundle) func() (*bundle.Bundle, error) {
 	return func() (*bundle.Bundle, error) { return b, nil }
@@ -188,6 +191,9 @@ func open(t testing.TB, cfg Config) *testServer {
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.zip == nil {
+		cfg.zip = sharedZip
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(ts.log, nil))

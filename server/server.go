@@ -80,6 +80,9 @@ type Config struct {
 	// BrotliQuality (0-11, default 11) for bodies the bundle did not
 	// precompress.
 	BrotliQuality int
+
+	// zip, set by tests only, shares compressed forms between servers.
+	zip *compressor
 }
 
 // Server serves one bundle at a time; Reload swaps in a new one atomically.
@@ -96,7 +99,7 @@ type Server struct {
 	varyLog   string
 	handler   http.Handler
 	// hook, set by tests only, replaces the routes.
-	hook func(http.ResponseWriter, *http.Request)
+	hook atomic.Pointer[http.HandlerFunc]
 
 	reloadMu sync.Mutex
 
@@ -153,10 +156,13 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.Log,
 		metrics:   newMetrics(),
-		zip:       newCompressor(cfg.BrotliQuality),
+		zip:       cfg.zip,
 		crashlogs: cfg.Crashlogs,
 		appHeader: textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
 		errc:      make(chan error, 2),
+	}
+	if s.zip == nil {
+		s.zip = newCompressor(cfg.BrotliQuality)
 	}
 	if len(cfg.CrashlogToken) > 0 {
 		sum := sha256.Sum256(cfg.CrashlogToken)
