@@ -32,6 +32,7 @@ type Env struct {
 type CLI struct {
 	Build   BuildCmd   `cmd:"" help:"Render the site's pages into one bundle per theme."`
 	Check   CheckCmd   `cmd:"" help:"Validate the site as a build would, writing nothing."`
+	Crashlog CrashlogCmd `cmd:"" help:"Manage crashlogs on a running server."`
 	Init    InitCmd    `cmd:"" help:"Write the default site into DIR for editing."`
 	New     NewCmd     `cmd:"" help:"Write a new page, content/STATUS[-VARIANT].md, with its front matter."`
 	Serve   ServeCmd   `cmd:"" help:"Serve the error pages to routers (ingress-nginx, Traefik, nginx, Caddy, HAProxy ...)."`
