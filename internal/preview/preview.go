@@ -77,7 +77,9 @@ type Server struct {
 	srv      *http.Server
 	w        *watcher
 	stop     context.CancelFunc // ends event streams, so Close need not wait for them
-	builds   sync.Mutex         // one build at a time
+	closing  sync.Once
+	closeErr error
+	builds   sync.Mutex // one build at a time
 
 	mu      sync.Mutex
 	st      *state
@@ -162,16 +164,20 @@ func (s *Server) Open() error {
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
 
 // Close stops watching, ends open event streams and shuts the server down,
-// waiting at most a few seconds for requests in flight.
+// waiting at most a few seconds for requests in flight. Calling it again
+// does nothing.
 func (s *Server) Close() error {
 	if s.srv == nil {
 		return nil
 	}
-	s.w.close()
-	s.stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	return s.srv.Shutdown(ctx)
+	s.closing.Do(func() {
+		s.w.close()
+		s.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		s.closeErr = s.srv.Shutdown(ctx)
+	})
+	return s.closeErr
 }
 
 // Rebuild builds the site from disk and publishes the outcome: a good build
