@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -94,6 +95,9 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 		Pages                  []galleryPage
 		Themes                 []galleryTheme
 	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil}
+	if abs, err := filepath.Abs(s.dir); err == nil {
+		d.Dir = abs
+	}
 	if g := st.good; g != nil {
 		d.Took = g.took.Round(time.Millisecond).String()
 		d.Built = g.at.Format("15:04:05")

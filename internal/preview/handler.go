@@ -100,7 +100,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveNoBuild(w http.ResponseWriter, st *state) {
 	nonce := newNonce()
 	page := []byte("<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\">" +
-		"<title>ouchie preview</title><body><p>No build has succeeded yet.</p></body></html>")
+		"<title>ouchie preview</title><body><p>ouchie preview: waiting for a good build of the site.</p></body></html>")
 	data := inject(page, st, nonce)
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp(nonce))

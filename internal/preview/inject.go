@@ -66,7 +66,7 @@ var overlayTmpl = template.Must(template.New("overlay").Parse(
 	`<style>{{.CSS}}</style><div class="o" role="alert" data-` + Marker + `>` +
 		`<button type="button" aria-label="Close">×</button>` +
 		`<h2>ouchie: the build failed</h2>` +
-		`<p>Showing the last good build{{if not .HaveGood}} (there is none yet){{end}}. Fix the file and save: this clears by itself.</p>` +
+		`<p>{{if .HaveGood}}Showing the last good build.{{else}}No build has succeeded yet.{{end}} Fix the file and save: this clears by itself.</p>` +
 		`{{range .Errors}}<pre>{{.Pos}}: {{.Msg}}</pre>{{if .Hint}}<pre class="hint">hint: {{.Hint}}</pre>{{end}}{{end}}` +
 		`</div>`))
 

@@ -265,7 +265,7 @@ func TestFirstBuildFails(t *testing.T) {
 	}
 	s := open(t, dir)
 	code, _, body := get(t, s.URL()+"classic/404.html")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "content/418.md") || !strings.Contains(body, "there is none yet") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "content/418.md") || !strings.Contains(body, "No build has succeeded yet") {
 		t.Fatalf("status %d\n%s", code, body)
 	}
 	code, _, body = get(t, s.URL())
