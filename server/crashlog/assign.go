@@ -39,8 +39,11 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 		return spans, j // a position, token.go:42
 	}
 	v := skipSpace(text, p)
-	if v >= len(text) || text[v] == '\n' {
-		return spans, j // no value
+	if v >= len(text) || text[v] == '\n' || bytes.HasPrefix(text[v:], []byte(redacted)) {
+		return spans, j // no value, or one already redacted
+	}
+	if code(text, v) {
+		return spans, j // token = os.environ["TOKEN"], a source line
 	}
 	if lo, hi, ok := quoted(text, v); ok {
 		return add(spans, text, lo, hi), hi
@@ -120,6 +123,17 @@ func wordValueEnd(text []byte, v int) int {
 		}
 	}
 	return e
+}
+
+// code reports whether the value at text[v] is an expression of a program
+// (a traceback quotes its source lines): a name, maybe dotted, called or
+// indexed, as in os.environ["TOKEN"] or getpass().
+func code(text []byte, v int) bool {
+	e := v
+	for e < len(text) && (isIdent(text[e]) && text[e] != '-') {
+		e++
+	}
+	return e > v && !isDigit(text[v]) && e < len(text) && (text[e] == '(' || text[e] == '[')
 }
 
 func closer(c byte) bool {

@@ -88,7 +88,7 @@ var tokenRules = map[byte][]*regexp.Regexp{
 	'n': {regexp.MustCompile(`^npm_[A-Za-z0-9]{36}`)},
 	'p': {regexp.MustCompile(`^pypi-[A-Za-z0-9_-]{50,}`)},
 	'S': {regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`)},
-	'h': {regexp.MustCompile(`^hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/]{8,}`)},
+	'T': {regexp.MustCompile(`^T[A-Z0-9]{8,}/B[A-Z0-9]{8,}/[A-Za-z0-9]{16,}`)}, // Slack webhook path
 }
 
 // tokenShaped reports whether tok is a well-known credential.
@@ -125,14 +125,15 @@ func bearer(spans []span, text []byte, i int) []span {
 	return spans
 }
 
-// authSchemes are the Authorization schemes whose credential is one token.
+// authSchemes are the Authorization schemes whose credential is one token;
+// after any other word followed by a blank (Digest, AWS4-HMAC-SHA256), the
+// rest of the value is the credential.
 var authSchemes = [][]byte{[]byte("bearer"), []byte("basic"), []byte("token"), []byte("negotiate"), []byte("ntlm"), []byte("apikey"), []byte("sso-key")}
 
 // authorization redacts the value of an Authorization header (or field)
-// whose name ends just before text[i]: the credential after a one-token
-// scheme, else the whole value.
+// whose name ends just before text[i], keeping its scheme.
 func authorization(spans []span, text []byte, i int) []span {
-	j, ok := headerValue(text, i)
+	j, end, ok := headerValue(text, i)
 	if !ok {
 		return spans
 	}
@@ -140,31 +141,36 @@ func authorization(spans []span, text []byte, i int) []span {
 	for k < len(text) && isIdent(text[k]) {
 		k++
 	}
+	if k == j || k >= len(text) || text[k] != ' ' {
+		return add(spans, text, j, restOfValue(text, j, end))
+	}
+	v := skipSpace(text, k)
 	for _, s := range authSchemes {
-		if bytes.EqualFold(text[j:k], s) && k < len(text) && text[k] == ' ' {
-			v := skipSpace(text, k)
+		if bytes.EqualFold(text[j:k], s) {
 			e := v
-			for e < len(text) && !isSpace(text[e]) && !isQuote(text[e]) && text[e] != ']' {
+			for e < len(text) && !isSpace(text[e]) && !isQuote(text[e]) && text[e] != ']' && text[e] != '\\' {
 				e++
 			}
 			return add(spans, text, v, e)
 		}
 	}
-	return add(spans, text, j, restOfValue(text, j))
+	return add(spans, text, v, restOfValue(text, v, end))
 }
 
 // cookie redacts the value of a Cookie or Set-Cookie header whose name ends
 // just before text[i].
 func cookie(spans []span, text []byte, i int) []span {
-	if j, ok := headerValue(text, i); ok {
-		spans = add(spans, text, j, restOfValue(text, j))
+	if j, end, ok := headerValue(text, i); ok {
+		spans = add(spans, text, j, restOfValue(text, j, end))
 	}
 	return spans
 }
 
 // headerValue finds the value of a header or field whose name ends just
-// before text[i]: `Name: v`, `"Name": "v"`, `Name=v`, Go's `Name:[v]`.
-func headerValue(text []byte, i int) (int, bool) {
+// before text[i]: `Name: v`, `"Name": "v"`, `Name=v`, Go's `Name:[v]`. end
+// is the byte that closes the value (its quote, ']'), or 0 for the end of
+// the line.
+func headerValue(text []byte, i int) (j int, end byte, ok bool) {
 	if i < len(text) && text[i] == '\\' {
 		i++
 	}
@@ -173,26 +179,27 @@ func headerValue(text []byte, i int) (int, bool) {
 	}
 	i = skipSpace(text, i)
 	if i >= len(text) || text[i] != ':' && text[i] != '=' {
-		return 0, false
+		return 0, 0, false
 	}
 	i = skipSpace(text, i+1)
 	if i < len(text) && text[i] == '[' {
-		i++
+		i, end = i+1, ']'
 	}
 	if i < len(text) && text[i] == '\\' {
 		i++
 	}
 	if i < len(text) && isQuote(text[i]) {
-		i++
+		i, end = i+1, text[i]
 	}
-	return skipSpace(text, i), true
+	return skipSpace(text, i), end, true
 }
 
-// restOfValue returns the end of a value running to the end of its line, a
-// closing quote or bracket, without trailing blanks.
-func restOfValue(text []byte, i int) int {
+// restOfValue returns the end of a value starting at text[i]: at the byte
+// end (or a backslash escaping it, in JSON in a string), else at the end of
+// the line, without trailing blanks.
+func restOfValue(text []byte, i int, end byte) int {
 	e := i
-	for e < len(text) && text[e] != '\n' && !isQuote(text[e]) && text[e] != ']' && text[e] != '\\' {
+	for e < len(text) && text[e] != '\n' && (end == 0 || text[e] != end && text[e] != '\\') {
 		e++
 	}
 	for e > i && isSpace(text[e-1]) {
