@@ -235,7 +235,7 @@ func (k *keys) fromPath(p string) (t target, format int, ok bool) {
 		t, ok = k.lookup(first)
 		return t, format, ok
 	}
-	if strings.IndexByte(rest, '/') >= 0 {
+	if rest == "" || strings.IndexByte(rest, '/') >= 0 {
 		return target{}, format, false
 	}
 	s, isStatus := parseStatus(first)

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func testKeys(t testing.TB) (*keys, []tpage) {
+	t.Helper()
+	b := makeBundle(t, "A", testPages)
+	k, err := newKeys(b.Manifest.Pages, 404)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, testPages
+}
+
+func TestResolve(t *testing.T) {
+	k, pages := testKeys(t)
+	tests := []struct {
+		path, xcode, query string
+		page               string
+		status             int
+		fill               bool
+		ext                int
+	}{
+		{"/502", "", "", "502", 502, false, -1},
+		{"/502.json", "", "", "502", 502, false, fmtJSON},
+		{"/502.HTM", "", "", "502", 502, false, fmtHTML},
+		{"/502.text", "", "", "502", 502, false, fmtText},
+		{"/502/app-crashed", "", "", "502-app-crashed", 502, false, -1},
+		{"/502/App-Crashed.xml", "", "", "502-app-crashed", 502, false, fmtXML},
+		{"/500/app-crashed", "", "", "500", 500, false, -1},
+		{"/418/app-crashed", "", "", "4xx", 418, true, -1},
+		{"/H10", "", "", "502-app-crashed", 502, false, -1},
+		{"/crashed.txt", "", "", "502-app-crashed", 502, false, fmtText},
+		{"/4xx", "", "", "4xx", 400, false, -1},
+		{"/5XX", "", "", "5xx", 500, false, -1},
+		{"/400", "", "", "400", 400, false, -1},
+		{"/401", "", "", "4xx", 401, true, -1},
+		{"/422", "", "", "4xx", 422, true, -1},
+		{"/", "502", "", "502", 502, false, -1},
+		{"", "502", "", "502", 502, false, -1},
+		{"/", "", "code=503", "503", 503, false, -1},
+		{"/", "", "code=5%30%33", "503", 503, false, -1},
+		{"/", "", "a=b&code=H10&code=500", "502-app-crashed", 502, false, -1},
+		{"/", "nope", "code=500", "500", 500, false, -1},
+		{"/502", "404", "code=500", "502", 502, false, -1},
+		{"/.json", "502", "", "502", 502, false, fmtJSON},
+		{"/", "", "", "404", 404, false, -1},
+		{"/x/y/z", "", "", "404", 404, false, -1},
+		{"/200", "", "", "404", 404, false, -1},
+		{"/600", "", "", "404", 404, false, -1},
+		{"/099", "", "", "404", 404, false, -1},
+		{"/5O2", "", "", "404", 404, false, -1},
+		{"/502/", "", "", "502", 502, false, -1},
+		{"//502", "", "", "404", 404, false, -1},
+		{"/502//", "", "", "404", 404, false, -1},
+		{"/abc/app-crashed", "", "", "404", 404, false, -1},
+	}
+	for _, tt := range tests {
+		got, ext := k.resolve(tt.path, tt.xcode, tt.query)
+		if id := pages[got.page].id; id != tt.page || got.status != tt.status || got.fillStatus != tt.fill || ext != tt.ext {
+			t.Errorf("resolve(%q, %q, %q) = %s %d fill=%v ext=%d, want %s %d fill=%v ext=%d",
+				tt.path, tt.xcode, tt.query, id, got.status, got.fillStatus, ext, tt.page, tt.status, tt.fill, tt.ext)
+		}
+	}
+}
+
+func TestDefaultPage(t *testing.T) {
+	b := makeBundle(t, "A", testPages)
+	for _, tt := range []struct {
+		status int
+		page   string
+		fill   bool
+	}{{404, "404", false}, {410, "4xx", true}, {503, "503", false}, {504, "5xx", true}} {
+		k, err := newKeys(b.Manifest.Pages, tt.status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := testPages[k.def.page].id; id != tt.page || k.def.status != tt.status || k.def.fillStatus != tt.fill {
+			t.Errorf("default %d: page %s fill %v", tt.status, id, k.def.fillStatus)
+		}
+	}
+	// Without a page or fallback for the default status: the other fallback.
+	only5 := makeBundle(t, "A", []tpage{{id: "502", status: 502}, {id: "5xx", status: 500, fallback: true}})
+	k, err := newKeys(only5.Manifest.Pages, 404)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.def.page != 1 || k.def.status != 404 || !k.def.fillStatus {
+		t.Errorf("default %+v", k.def)
+	}
+	if _, err := newKeys(only5.Manifest.Pages, 302); err == nil {
+		t.Error("default status 302 accepted")
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	all := formatSet(1<<numFormats - 1)
+	htmlJSON := formatSet(1<<fmtHTML | 1<<fmtJSON)
+	textOnly := formatSet(1 << fmtText)
+	tests := []struct {
+		list   string
+		have   formatSet
+		format int
+		ok     bool
+	}{
+		{browserAccept, all, fmtHTML, true},
+		{"application/json", all, fmtJSON, true},
+		{"application/json; charset=utf-8", all, fmtJSON, true},
+		{"Application/JSON", all, fmtJSON, true},
+		{"application/vnd.api+json", all, fmtJSON, true},
+		{"text/plain", all, fmtText, true},
+		{"text/xml", all, fmtXML, true},
+		{"application/atom+xml", all, fmtXML, true},
+		{"*/*", all, fmtHTML, true},
+		{"*/*", textOnly, fmtText, true},
+		{"text/*", all, fmtHTML, true},
+		{"text/*", textOnly, fmtText, true},
+		{"application/*", all, fmtJSON, true},
+		{"application/json, text/plain, */*", all, fmtJSON, true},
+		{"text/plain;q=0.9, application/json", all, fmtJSON, true},
+		{"application/json;q=0.9, text/plain;q=0.91", all, fmtText, true},
+		{"*/*;q=0.1, text/plain;q=0.1", all, fmtText, true},
+		{"text/plain", htmlJSON, 0, false},
+		{"text/plain, */*;q=0.5", htmlJSON, fmtHTML, true},
+		{"application/json;q=0", all, 0, false},
+		{"application/json;q=2", all, 0, false},
+		{"application/json;q=abc", all, 0, false},
+		{"application/json;q=0.0001", all, 0, false},
+		{"application/json;level=1;q=1.000", all, fmtJSON, true},
+		{"json", all, fmtJSON, true},
+		{"HTML", all, fmtHTML, true},
+		{"txt", all, fmtText, true},
+		{"image/png", all, 0, false},
+		{"", all, 0, false},
+		{",,, ;;;", all, 0, false},
+	}
+	for _, tt := range tests {
+		f, ok := negotiate(tt.list, tt.have)
+		if ok != tt.ok || (ok && f != tt.format) {
+			t.Errorf("negotiate(%q) = %d %v, want %d %v", tt.list, f, ok, tt.format, tt.ok)
+		}
+	}
+}
+
+func TestPickFormat(t *testing.T) {
+	all := formatSet(1<<numFormats - 1)
+	for _, tt := range []struct {
+		ext     int
+		headers []string
+		have    formatSet
+		want    int
+	}{
+		{fmtJSON, []string{"Accept", "text/plain"}, all, fmtJSON},
+		{fmtXML, nil, formatSet(1 << fmtHTML), fmtHTML},
+		{-1, []string{"X-Format", "json", "Accept", "text/plain"}, all, fmtJSON},
+		{-1, []string{"X-Format", "nothing/here", "Accept", "text/plain"}, all, fmtText},
+		{-1, nil, all, fmtHTML},
+		{-1, nil, formatSet(1 << fmtJSON), fmtJSON},
+	} {
+		if got := pickFormat(tt.have, tt.ext, http.Header(headers(tt.headers...))); got != tt.want {
+			t.Errorf("pickFormat(%d, %v) = %d, want %d", tt.ext, tt.headers, got, tt.want)
+		}
+	}
+}
+
+func TestParseQ(t *testing.T) {
+	for in, want := range map[string]int{"0": 0, "1": 1000, "0.5": 500, "0.25": 250, "0.125": 125, "1.0": 1000, "1.000": 1000, "0.": 0} {
+		if got, ok := parseQ(in); !ok || got != want {
+			t.Errorf("parseQ(%q) = %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "2", "1.5", "1.001", "0.1234", "-1", ".5", "0,5", "q"} {
+		if _, ok := parseQ(in); ok {
+			t.Errorf("parseQ(%q) accepted", in)
+		}
+	}
+}
+
+func TestAppendSlot(t *testing.T) {
+	tests := []struct {
+		f    int
+		kind valueKind
+		in   string
+		max  int
+		want string
+	}{
+		{fmtHTML, contextValue, `<a href="x">&'`, 100, "&lt;a href=&#34;x&#34;&gt;&amp;&#39;"},
+		{fmtXML, contextValue, `<a>&`, 100, "&lt;a&gt;&amp;"},
+		{fmtJSON, contextValue, `"\</script>`, 100, `\"\\\u003c/script\u003e`},
+		{fmtJSON, logValue, "a\nb\tc\u2028d", 100, `a\nb\tc\u2028d`},
+		{fmtText, contextValue, "a\nb\tc\x00d\x1b[31me\u0085f\u202eg", 100, "abcd[31mefg"},
+		{fmtText, logValue, "a\nb\tc\x00d\re", 100, "a\nb\tcde"},
+		{fmtHTML, logValue, "a\xffb", 100, "a\ufffdb"},
+		{fmtText, contextValue, "abcdef", 3, "abc"},
+		{fmtText, contextValue, "ab\u00e9cd", 3, "ab"}, // é is two bytes: not cut in half
+		{fmtText, contextValue, "ab\u00e9cd", 4, "ab\u00e9"},
+		{fmtHTML, contextValue, "<<<<", 2, "&lt;&lt;"},
+		{fmtText, contextValue, "\xff\xff", 4, "\ufffd"},
+		{fmtXML, logValue, "a\ufffeb\uffff", 100, "ab"},
+	}
+	for _, tt := range tests {
+		if got := string(appendSlot(nil, tt.f, tt.in, tt.kind, tt.max)); got != tt.want {
+			t.Errorf("appendSlot(%d, %q, %d) = %q, want %q", tt.f, tt.in, tt.max, got, tt.want)
+		}
+		if got := string(appendSlot(nil, tt.f, []byte(tt.in), tt.kind, tt.max)); got != tt.want {
+			t.Errorf("appendSlot(%d, []byte %q) = %q, want %q", tt.f, tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzResolve: any path, X-Code, query, X-Format and Accept resolve to a
+// page the bundle has, an error status, and a format that page has, without
+// panicking; and escaping any request id yields valid UTF-8 free of markup.
+func FuzzResolve(f *testing.F) {
+	for _, seed := range [][5]string{
+		{"/502", "", "", "", ""},
+		{"/", "503", "", browserAccept, browserAccept},
+		{"/502/app-crashed.json", "404", "code=500", "json", "*/*"},
+		{"/../etc/passwd", "abc", "code=%zz", "", "text/plain;q=0.5"},
+		{"/H10.TXT", "", "", "", "application/json;q=0"},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
+	}
+	k, pages := testKeys(f)
+	f.Fuzz(func(t *testing.T, path, xcode, query, xformat, accept string) {
+		got, ext := k.resolve(path, xcode, query)
+		if got.page < 0 || got.page >= len(pages) {
+			t.Fatalf("page %d out of range", got.page)
+		}
+		if got.status < minStatus || got.status > maxStatus {
+			t.Fatalf("status %d", got.status)
+		}
+		if !got.fillStatus && got.status != pages[got.page].status {
+			t.Fatalf("page %s answers %d without showing it", pages[got.page].id, got.status)
+		}
+		if ext < -1 || ext >= numFormats {
+			t.Fatalf("extension format %d", ext)
+		}
+		if again, ext2 := k.resolve(path, xcode, query); again != got || ext2 != ext {
+			t.Fatal("not deterministic")
+		}
+		// A path naming a page by its id always gets that page.
+		if id := strings.TrimPrefix(path, "/"); !strings.ContainsAny(id, "/.") {
+			for i, p := range pages {
+				if strings.EqualFold(p.id, id) && !p.fallback && got.page != i && !(len(id) == 3 && got.status != p.status) {
+					t.Fatalf("path %q got page %s", path, pages[got.page].id)
+				}
+			}
+		}
+		have := formatSet(1<<fmtHTML | 1<<fmtText)
+		f := pickFormat(have, ext, http.Header{"X-Format": {xformat}, "Accept": {accept}})
+		if !have.has(f) {
+			t.Fatalf("format %d not available", f)
+		}
+		for format := range numFormats {
+			out := appendSlot(nil, format, xformat, contextValue, maxRequestID)
+			var s string
+			switch {
+			case !utf8.Valid(out),
+				(format == fmtHTML || format == fmtXML) && strings.ContainsAny(string(out), "<>\"'"),
+				format == fmtJSON && (strings.ContainsAny(string(out), "<>") || json.Unmarshal([]byte(`"`+string(out)+`"`), &s) != nil):
+				t.Fatalf("escaped %q as %q for format %d", xformat, out, format)
+			}
+			if len(appendSlot(nil, fmtText, xformat, contextValue, maxRequestID)) > maxRequestID {
+				t.Fatal("cap exceeded")
+			}
+		}
+	})
+}
