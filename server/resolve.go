@@ -340,40 +340,64 @@ func negotiate(list string, have formatSet) (format int, ok bool) {
 	return format, ok
 }
 
+// mediaTypes maps lowercased media ranges and bare format names to formats.
+var mediaTypes = map[string]struct{ format, spec int }{
+	"text/html":             {fmtHTML, specFull},
+	"application/xhtml+xml": {fmtHTML, specFull},
+	"html":                  {fmtHTML, specFull},
+	"application/json":      {fmtJSON, specFull},
+	"json":                  {fmtJSON, specFull},
+	"text/plain":            {fmtText, specFull},
+	"txt":                   {fmtText, specFull},
+	"text":                  {fmtText, specFull},
+	"plain":                 {fmtText, specFull},
+	"application/xml":       {fmtXML, specFull},
+	"text/xml":              {fmtXML, specFull},
+	"xml":                   {fmtXML, specFull},
+	"text/*":                {fmtHTML, specType},
+	"application/*":         {fmtJSON, specType},
+	"*/*":                   {fmtHTML, specAny},
+	"*":                     {fmtHTML, specAny},
+}
+
+// maxMedia bounds the media ranges looked up.
+const maxMedia = 64
+
 // mediaFormat maps a media range (or a bare format name) to an available
-// format and its specificity; -1 when it maps to none of have.
+// format and its specificity; -1 when it maps to none of have. Wildcards
+// take the best format the page has within their range.
 func mediaFormat(media string, have formatSet) (int, int) {
-	f, spec := -1, specFull
-	switch {
-	case media == "*/*" || media == "*":
-		return have.first(), specAny
-	case strings.EqualFold(media, "text/*"):
-		f, spec = fmtHTML, specType
-		if !have.has(f) {
-			f = fmtText
-		}
-	case strings.EqualFold(media, "application/*"):
-		f, spec = fmtJSON, specType
-		if !have.has(f) {
-			f = fmtXML
-		}
-	case strings.EqualFold(media, "text/html"), strings.EqualFold(media, "application/xhtml+xml"),
-		strings.EqualFold(media, "html"):
-		f = fmtHTML
-	case strings.EqualFold(media, "application/json"), strings.EqualFold(media, "json"),
-		hasSuffixFold(media, "+json") && strings.IndexByte(media, '/') > 0:
-		f = fmtJSON
-	case strings.EqualFold(media, "text/plain"), strings.EqualFold(media, "txt"),
-		strings.EqualFold(media, "text"), strings.EqualFold(media, "plain"):
-		f = fmtText
-	case strings.EqualFold(media, "application/xml"), strings.EqualFold(media, "text/xml"),
-		strings.EqualFold(media, "xml"), hasSuffixFold(media, "+xml") && strings.IndexByte(media, '/') > 0:
-		f = fmtXML
-	}
-	if !have.has(f) {
+	if media == "" || len(media) > maxMedia {
 		return -1, 0
 	}
-	return f, spec
+	var buf [maxMedia]byte
+	lowerInto(buf[:], media)
+	m, ok := mediaTypes[string(buf[:len(media)])]
+	if !ok {
+		// Structured syntax suffixes: application/problem+json, application/atom+xml.
+		switch {
+		case strings.IndexByte(media, '/') <= 0:
+			return -1, 0
+		case hasSuffixFold(media, "+json"):
+			m.format, m.spec = fmtJSON, specFull
+		case hasSuffixFold(media, "+xml"):
+			m.format, m.spec = fmtXML, specFull
+		default:
+			return -1, 0
+		}
+	}
+	switch {
+	case m.spec == specAny:
+		return have.first(), specAny
+	case m.spec == specType && !have.has(m.format) && m.format == fmtHTML:
+		m.format = fmtText
+	case m.spec == specType && !have.has(m.format) && m.format == fmtJSON:
+		m.format = fmtXML
+	}
+	if !have.has(m.format) {
+		return -1, 0
+	}
+	return m.format, m.spec
 }
 
 func hasSuffixFold(s, suffix string) bool {
