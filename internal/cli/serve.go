@@ -16,6 +16,7 @@ import (
 	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server"
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // ServeCmd serves error pages to routers.
@@ -62,7 +63,9 @@ func (c *ServeCmd) Run(env *Env) error {
 		}
 		cfg.Watch = watch
 	}
-	if err := c.crashlogs(&cfg); err != nil {
+	release, err := c.crashlogs(&cfg, env)
+	defer release()
+	if err != nil {
 		return err
 	}
 	srv, err := server.New(cfg)
@@ -194,10 +197,54 @@ func distThemes(dist string) []string {
 	return out
 }
 
-// crashlogs wires the crashlog sources, the admin API and the viewing token.
-func (c *ServeCmd) crashlogs(cfg *server.Config) error {
-	if c.AdminListen != "" || c.AdminTokenFile != "" || c.CrashlogDir != "" || c.CrashlogTokenFile != "" {
-		return withHint(errors.New("crashlogs are not available in this build"), "serve without --admin-listen, --crashlog-dir and the token files")
+// crashlogs wires the crashlog sources (the admin API's in-memory store,
+// a directory), the admin listener and the viewing token. The returned
+// function releases what it opened.
+func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
+	var sources []crashlog.Source
+	var dir *crashlog.Dir
+	release := func() {
+		if dir != nil {
+			_ = dir.Close()
+		}
 	}
-	return nil
+	switch {
+	case c.AdminListen != "" && c.AdminTokenFile == "":
+		return release, withHint(errors.New("--admin-listen needs --admin-token-file"),
+			"write a random token of 16 or more characters to a file, e.g. head -c 32 /dev/urandom | base64 > admin.token")
+	case c.AdminListen == "" && c.AdminTokenFile != "":
+		return release, withHint(errors.New("--admin-token-file without --admin-listen"), "give the admin API an address with --admin-listen")
+	case c.AdminListen != "":
+		token, err := crashlog.LoadToken(c.AdminTokenFile)
+		if err != nil {
+			return release, withHint(err, "--admin-token-file names a file holding one token of 16 or more characters")
+		}
+		store := crashlog.NewStore(0, 0)
+		sources = append(sources, store)
+		cfg.AdminAddr = c.AdminListen
+		cfg.Admin = crashlog.AdminHandler(store, token, env.Log)
+	}
+	if c.CrashlogDir != "" {
+		d, err := crashlog.OpenDir(c.CrashlogDir)
+		if err != nil {
+			return release, withHint(err, "--crashlog-dir names a folder where a supervisor writes APP.log")
+		}
+		dir = d
+		sources = append(sources, d)
+	}
+	if c.CrashlogTokenFile != "" {
+		if len(sources) == 0 {
+			return release, withHint(errors.New("--crashlog-token-file guards crashlogs, but none are configured"),
+				"add --admin-listen or --crashlog-dir, or drop --crashlog-token-file")
+		}
+		token, err := crashlog.LoadToken(c.CrashlogTokenFile)
+		if err != nil {
+			return release, withHint(err, "--crashlog-token-file names a file holding one token of 16 or more characters")
+		}
+		cfg.CrashlogToken = token
+	}
+	if len(sources) > 0 {
+		cfg.Crashlogs = crashlog.Multi(sources...)
+	}
+	return release, nil
 }
