@@ -9,6 +9,8 @@ import (
 // _ . -) and adds the secrets each word starts or names: token shapes,
 // bearer credentials, header values, URL passwords, assignments.
 func wordSpans(text []byte, spans []span) []span {
+	runEnd := 0 // end of the token run the scan is in
+	urlRun := 0 // end of the run a URL starting in it could span
 	for i := 0; i < len(text); {
 		if !isIdent(text[i]) {
 			i++
@@ -22,29 +24,39 @@ func wordSpans(text []byte, spans []span) []span {
 			i = j // not a word start (only after a skipped value)
 			continue
 		}
-		word := text[i:j]
-		if k := tokenEnd(text, i); tokenShaped(text[i:k]) {
-			spans = add(spans, text, i, k)
-			i = k
+		if runEnd <= i {
+			runEnd = tokenEnd(text, i)
+		}
+		if tokenShaped(text[i:runEnd]) {
+			spans = add(spans, text, i, runEnd)
+			i = runEnd
 			continue
 		}
-		next := j
+		word, next := text[i:j], j
 		switch {
-		case bytes.EqualFold(word, []byte("bearer")):
-			spans = bearer(spans, text, j)
-		case bytes.EqualFold(word, []byte("authorization")) || bytes.EqualFold(word, []byte("proxy-authorization")):
-			spans = authorization(spans, text, j)
-		case bytes.EqualFold(word, []byte("cookie")) || bytes.EqualFold(word, []byte("set-cookie")):
-			spans = cookie(spans, text, j)
+		case len(word) == 6 && bytes.EqualFold(word, []byte("bearer")):
+			spans, next = bearer(spans, text, j)
+		case len(word) == 13 && bytes.EqualFold(word, []byte("authorization")),
+			len(word) == 19 && bytes.EqualFold(word, []byte("proxy-authorization")):
+			spans, next = authorization(spans, text, j)
+		case len(word) == 6 && bytes.EqualFold(word, []byte("cookie")),
+			len(word) == 10 && bytes.EqualFold(word, []byte("set-cookie")):
+			spans, next = cookie(spans, text, j)
 		case bytes.HasPrefix(text[j:], []byte("://")):
-			spans = urlPassword(spans, text, j+3)
+			if urlRun <= j {
+				urlRun = urlEnd(text, j)
+			}
+			spans = urlPassword(spans, text, j+3, min(urlRun, j+3+maxURL))
 		default:
 			spans, next = assignment(spans, text, i, j)
 		}
 		if j < len(text) && text[j] == ':' {
-			spans = dsnPassword(spans, text, j+1)
+			if urlRun <= j {
+				urlRun = urlEnd(text, j)
+			}
+			spans = dsnPassword(spans, text, j+1, min(urlRun, j+1+maxURL))
 		}
-		i = next
+		i = max(next, j)
 	}
 	return spans
 }
@@ -67,38 +79,50 @@ func tokenEnd(text []byte, i int) int {
 	return i
 }
 
-// tokenRules are the shapes of well-known credentials, by first byte. Each
-// matches the start of a token; the whole token is redacted.
-var tokenRules = map[byte][]*regexp.Regexp{
-	'A': {
-		regexp.MustCompile(`^(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}(?:[^A-Za-z0-9]|$)`),
-		regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}`),
-		regexp.MustCompile(`^AGE-SECRET-KEY-1[0-9A-Z]{50,}`),
-	},
-	'e': {regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.`)},
-	'g': {
-		regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{30,}`),
-		regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{20,}`),
-		regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}`),
-	},
-	'x': {regexp.MustCompile(`^x(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}`)},
-	's': {regexp.MustCompile(`^(?:sk_live_|sk_test_|sk-)[A-Za-z0-9_-]{16,}`)},
-	'r': {regexp.MustCompile(`^rk_(?:live|test)_[A-Za-z0-9]{16,}`)},
-	'w': {regexp.MustCompile(`^whsec_[A-Za-z0-9+/=]{16,}`)},
-	'n': {regexp.MustCompile(`^npm_[A-Za-z0-9]{36}`)},
-	'p': {regexp.MustCompile(`^pypi-[A-Za-z0-9_-]{50,}`)},
-	'S': {regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`)},
-	'T': {regexp.MustCompile(`^T[A-Z0-9]{8,}/B[A-Z0-9]{8,}/[A-Za-z0-9]{16,}`)}, // Slack webhook path
+// tokenRule is the shape of a well-known credential: a literal prefix and
+// a pattern for the start of the token. The whole token is redacted.
+type tokenRule struct {
+	prefixes []string
+	re       *regexp.Regexp
 }
+
+var tokenRules = []tokenRule{
+	{[]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA"},
+		regexp.MustCompile(`^A[A-Z]{3}[A-Z0-9]{16}(?:[^A-Za-z0-9]|$)`)}, // AWS access key ids
+	{[]string{"AIza"}, regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}`)},                // Google API keys
+	{[]string{"AGE-SECRET-KEY-1"}, regexp.MustCompile(`^AGE-SECRET-KEY-1[0-9A-Z]{50}`)},
+	{[]string{"eyJ"}, regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.`)}, // JWTs
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{30}`)},
+	{[]string{"github_pat_"}, regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{20}`)},
+	{[]string{"glpat-"}, regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20}`)},
+	{[]string{"xox", "xapp-"}, regexp.MustCompile(`^x(?:ox[abposr]|app)-[A-Za-z0-9-]{10}`)}, // Slack
+	{[]string{"T"}, regexp.MustCompile(`^T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{16}`)},  // Slack webhook path
+	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`^[sr]k_(?:live|test)_[A-Za-z0-9]{16}`)},
+	{[]string{"sk-"}, regexp.MustCompile(`^sk-[A-Za-z0-9_-]{20}`)}, // OpenAI, Anthropic
+	{[]string{"whsec_"}, regexp.MustCompile(`^whsec_[A-Za-z0-9+/=]{16}`)},
+	{[]string{"npm_"}, regexp.MustCompile(`^npm_[A-Za-z0-9]{36}`)},
+	{[]string{"pypi-"}, regexp.MustCompile(`^pypi-[A-Za-z0-9_-]{50}`)},
+	{[]string{"SG."}, regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16}`)}, // SendGrid
+}
+
+// maxTokenLook is how much of a token the patterns look at: enough for a
+// JWT's header.
+const maxTokenLook = 1 << 10
 
 // tokenShaped reports whether tok is a well-known credential.
 func tokenShaped(tok []byte) bool {
 	if len(tok) < 20 {
 		return false
 	}
-	for _, re := range tokenRules[tok[0]] {
-		if re.Match(tok) {
-			return true
+	look := tok[:min(len(tok), maxTokenLook)]
+	for _, r := range tokenRules {
+		for _, p := range r.prefixes {
+			if bytes.HasPrefix(tok, []byte(p)) {
+				if r.re.Match(look) {
+					return true
+				}
+				break
+			}
 		}
 	}
 	return false
@@ -113,16 +137,18 @@ func skipSpace(text []byte, i int) int {
 	return i
 }
 
-// bearer redacts the token after "Bearer" at text[i:], if it is one.
-func bearer(spans []span, text []byte, i int) []span {
+// bearer redacts the token after "Bearer" at text[i:], if it is one, and
+// returns where the scan resumes.
+func bearer(spans []span, text []byte, i int) ([]span, int) {
 	j := skipSpace(text, i)
 	if j == i {
-		return spans
+		return spans, i
 	}
-	if k := tokenEnd(text, j); k-j >= 8 {
-		spans = add(spans, text, j, k)
+	k := tokenEnd(text, j)
+	if k-j < 8 {
+		return spans, i
 	}
-	return spans
+	return add(spans, text, j, k), k
 }
 
 // authSchemes are the Authorization schemes whose credential is one token;
@@ -131,18 +157,20 @@ func bearer(spans []span, text []byte, i int) []span {
 var authSchemes = [][]byte{[]byte("bearer"), []byte("basic"), []byte("token"), []byte("negotiate"), []byte("ntlm"), []byte("apikey"), []byte("sso-key")}
 
 // authorization redacts the value of an Authorization header (or field)
-// whose name ends just before text[i], keeping its scheme.
-func authorization(spans []span, text []byte, i int) []span {
+// whose name ends just before text[i], keeping its scheme, and returns
+// where the scan resumes.
+func authorization(spans []span, text []byte, i int) ([]span, int) {
 	j, end, ok := headerValue(text, i)
 	if !ok {
-		return spans
+		return spans, i
 	}
 	k := j
 	for k < len(text) && isIdent(text[k]) {
 		k++
 	}
 	if k == j || k >= len(text) || text[k] != ' ' {
-		return add(spans, text, j, restOfValue(text, j, end))
+		e := restOfValue(text, j, end)
+		return add(spans, text, j, e), e
 	}
 	v := skipSpace(text, k)
 	for _, s := range authSchemes {
@@ -151,19 +179,22 @@ func authorization(spans []span, text []byte, i int) []span {
 			for e < len(text) && !isSpace(text[e]) && !isQuote(text[e]) && text[e] != ']' && text[e] != '\\' {
 				e++
 			}
-			return add(spans, text, v, e)
+			return add(spans, text, v, e), e
 		}
 	}
-	return add(spans, text, v, restOfValue(text, v, end))
+	e := restOfValue(text, v, end)
+	return add(spans, text, v, e), e
 }
 
 // cookie redacts the value of a Cookie or Set-Cookie header whose name ends
-// just before text[i].
-func cookie(spans []span, text []byte, i int) []span {
-	if j, end, ok := headerValue(text, i); ok {
-		spans = add(spans, text, j, restOfValue(text, j, end))
+// just before text[i], and returns where the scan resumes.
+func cookie(spans []span, text []byte, i int) ([]span, int) {
+	j, end, ok := headerValue(text, i)
+	if !ok {
+		return spans, i
 	}
-	return spans
+	e := restOfValue(text, j, end)
+	return add(spans, text, j, e), e
 }
 
 // headerValue finds the value of a header or field whose name ends just
@@ -211,7 +242,10 @@ func restOfValue(text []byte, i int, end byte) int {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
 func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
-// urlEnd returns the end of the URL whose authority starts at text[i].
+// maxURL bounds how far a URL is looked at for its password.
+const maxURL = 2 << 10
+
+// urlEnd returns the end of the run of bytes a URL at text[i] could span.
 func urlEnd(text []byte, i int) int {
 	for i < len(text) && text[i] > ' ' && !isQuote(text[i]) && text[i] != '<' && text[i] != '>' && text[i] != 0x7f {
 		i++
@@ -220,11 +254,10 @@ func urlEnd(text []byte, i int) int {
 }
 
 // urlPassword redacts the password of the URL whose authority starts at
-// text[i]. Like net/url, the user information runs to the last @ before the
+// text[i] and that ends by text[end]. Like net/url, the user information runs to the last @ before the
 // path; a password holding a raw '/' is found too, unless what precedes the
 // '/' looks like a port.
-func urlPassword(spans []span, text []byte, i int) []span {
-	end := urlEnd(text, i)
+func urlPassword(spans []span, text []byte, i, end int) []span {
 	u := text[i:end]
 	auth := u
 	if k := bytes.IndexAny(u, "/?#"); k >= 0 {
@@ -258,9 +291,8 @@ func portLike(s []byte) bool {
 }
 
 // dsnPassword redacts the password of a Go MySQL DSN, user:pass@tcp(host),
-// whose password starts at text[i].
-func dsnPassword(spans []span, text []byte, i int) []span {
-	end := urlEnd(text, i)
+// whose password starts at text[i] and that ends by text[end].
+func dsnPassword(spans []span, text []byte, i, end int) []span {
 	at := bytes.IndexByte(text[i:end], '@')
 	if at < 0 {
 		return spans
