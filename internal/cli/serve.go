@@ -41,6 +41,15 @@ type ServeCmd struct {
 
 // Run serves until SIGTERM or SIGINT; SIGHUP reloads.
 func (c *ServeCmd) Run(env *Env) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	return c.serve(env, sigs, nil)
+}
+
+// serve runs the server until a terminating signal arrives on sigs. ready,
+// when set, is called once the server listens.
+func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Server)) error {
 	load, origin, watch, err := c.loader(env)
 	if err != nil {
 		return err
@@ -78,10 +87,9 @@ func (c *ServeCmd) Run(env *Env) error {
 		}
 		return err
 	}
-
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	if ready != nil {
+		ready(srv)
+	}
 	var serveErr error
 loop:
 	for {

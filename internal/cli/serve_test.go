@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/server"
+)
+
+// repoSite is the repository's own site, the one the binary embeds.
+var repoSite = os.DirFS("../..")
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServe runs c.serve in the background and returns the server's URL,
+// the signal channel that stops it, and a wait for its result.
+func startServe(t *testing.T, c *ServeCmd) (string, chan<- os.Signal, *lockedBuffer, func() error) {
+	t.Helper()
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.AppHeader == "" {
+		c.AppHeader = "X-App"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "combined"
+	}
+	logs := &lockedBuffer{}
+	env := &Env{Stdout: io.Discard, Stderr: logs, DefaultSite: repoSite, Log: slog.New(slog.NewTextHandler(logs, nil))}
+	sigs := make(chan os.Signal, 1)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.serve(env, sigs, func(s *server.Server) { ready <- s.Addr() })
+	}()
+	select {
+	case addr := <-ready:
+		var once sync.Once
+		var err error
+		wait := func() error {
+			once.Do(func() { err = <-done })
+			return err
+		}
+		t.Cleanup(func() {
+			select {
+			case sigs <- syscall.SIGTERM:
+			default:
+			}
+			_ = wait()
+		})
+		return "http://" + addr, sigs, logs, wait
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, logs.String())
+	}
+	return "", nil, nil, nil
+}
+
+func getJSON(t *testing.T, url string, h ...string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(h); i += 2 {
+		req.Header.Set(h[i], h[i+1])
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, v
+}
+
+// TestServeDefaultSite: with no --dist or --src, the embedded site is built
+// in memory and served; SIGHUP reloads; SIGTERM stops it cleanly.
+func TestServeDefaultSite(t *testing.T) {
+	url, sigs, logs, wait := startServe(t, &ServeCmd{})
+	code, page := getJSON(t, url+"/H10", "X-Request-ID", "<rid>")
+	if code != 502 || page["id"] != "502-app-crashed" || page["request_id"] != "<rid>" {
+		t.Errorf("/H10: %d %v", code, page)
+	}
+	code, page = getJSON(t, url+"/", "X-Code", "418")
+	if code != 418 || page["id"] != "4xx" || page["status"] != 418.0 {
+		t.Errorf("X-Code 418: %d %v", code, page)
+	}
+	sigs <- syscall.SIGHUP
+	sigs <- syscall.SIGTERM
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"serving error pages", "theme=classic", "pages=27", "reloaded", "shutting down"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// TestServeDist: --dist takes a bundle folder, or a dist root where --theme
+// (default: the site's default theme) picks the bundle.
+func TestServeDist(t *testing.T) {
+	dist := t.TempDir()
+	bundles, err := generator.Build(repoSite, generator.Options{Themes: []string{"classic", "minimal"}, Formats: []string{"html", "json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generator.WriteOut(dist, bundles); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		dist, theme, want string
+	}{
+		{dist, "", "theme=classic"},
+		{dist, "minimal", "theme=minimal"},
+		{filepath.Join(dist, "minimal"), "", "theme=minimal"},
+	} {
+		url, _, logs, _ := startServe(t, &ServeCmd{Dist: tt.dist, Theme: tt.theme})
+		if code, page := getJSON(t, url+"/503"); code != 503 || page["id"] != "503" {
+			t.Errorf("%s %s: %d %v", tt.dist, tt.theme, code, page)
+		}
+		if !strings.Contains(logs.String(), tt.want) {
+			t.Errorf("%s %s: log lacks %s:\n%s", tt.dist, tt.theme, tt.want, logs.String())
+		}
+	}
+}
+
+func TestServeErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	empty := t.TempDir()
+	dist := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dist, "classic"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		cmd  ServeCmd
+		err  string
+		hint string
+	}{
+		{"busy port", ServeCmd{Listen: busy.Addr().String()}, "listen " + busy.Addr().String() + ": address already in use", "--listen"},
+		{"no bundle", ServeCmd{Dist: empty}, "holds no bundle", "ouchie build --out"},
+		{"missing dist", ServeCmd{Dist: filepath.Join(empty, "nope")}, "not a folder", "--dist"},
+		{"missing src", ServeCmd{Src: filepath.Join(empty, "nope")}, "not a folder", "--src"},
+		{"admin without token", ServeCmd{AdminListen: "127.0.0.1:0"}, "--admin-listen needs --admin-token-file", "token"},
+		{"token without admin", ServeCmd{AdminTokenFile: tokenFile}, "without --admin-listen", "--admin-listen"},
+		{"viewing token without logs", ServeCmd{CrashlogTokenFile: tokenFile}, "none are configured", "--crashlog-dir"},
+		{"bad default status", ServeCmd{DefaultStatus: 302}, "default status 302", ""},
+		{"watch the embedded site", ServeCmd{Watch: true}, "--watch needs a folder", "--dist or --src"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.cmd
+			if c.Listen == "" {
+				c.Listen = "127.0.0.1:0"
+			}
+			env := &Env{Stdout: io.Discard, Stderr: io.Discard, DefaultSite: repoSite, Log: slog.New(slog.DiscardHandler)}
+			err := c.serve(env, make(chan os.Signal), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error %v, want %q", err, tt.err)
+			}
+			var h hinter
+			if tt.hint != "" && (!asHinter(err, &h) || !strings.Contains(h.Hint(), tt.hint)) {
+				t.Errorf("hint for %v lacks %q", err, tt.hint)
+			}
+		})
+	}
+}
+
+func asHinter(err error, h *hinter) bool {
+	for err != nil {
+		if x, ok := err.(hinter); ok {
+			*h = x
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// TestServeFlags: flag errors come from the command line parser.
+func TestServeFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--dist", "a", "--src", "b"},
+		{"serve", "--log-format", "xml"},
+	} {
+		var stderr bytes.Buffer
+		code := Main(args, Env{Stdout: io.Discard, Stderr: &stderr, DefaultSite: repoSite})
+		if code != 2 {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr.String())
+		}
+	}
+	var stdout bytes.Buffer
+	if code := Main([]string{"serve", "--help"}, Env{Stdout: &stdout, Stderr: io.Discard, DefaultSite: repoSite}); code != 0 ||
+		!strings.Contains(stdout.String(), "OUCHIE_LISTEN") {
+		t.Errorf("serve --help: exit %d\n%s", code, stdout.String())
+	}
+}
