@@ -336,7 +336,7 @@ func TestHealthz(t *testing.T) {
 
 func TestBusyPort(t *testing.T) {
 	ts := open(t, Config{})
-	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), Addr: ts.Addr()})
+	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), Addr: ts.Addr(), zip: sharedZip})
 	if err != nil {
 		t.Fatal(err)
 	}
