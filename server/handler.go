@@ -104,20 +104,14 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 
 	if (!t.fillStatus || !v.hasSlot[slotStatus]) && rid == "" && log == nil {
 		body, clen := v.body, v.hLen
-		switch acceptEncoding(first(r.Header, "Accept-Encoding")) {
-		case encBrotli:
-			if v.br != nil {
-				body, clen = v.br, v.hLenBr
-				h["Content-Encoding"] = hBrotli
-			} else if v.gz != nil {
-				body, clen = v.gz, v.hLenGz
-				h["Content-Encoding"] = hGzip
-			}
-		case encGzip:
-			if v.gz != nil {
-				body, clen = v.gz, v.hLenGz
-				h["Content-Encoding"] = hGzip
-			}
+		br, gz := acceptEncoding(first(r.Header, "Accept-Encoding"))
+		switch {
+		case br > 0 && v.br != nil && (br >= gz || v.gz == nil):
+			body, clen = v.br, v.hLenBr
+			h["Content-Encoding"] = hBrotli
+		case gz > 0 && v.gz != nil:
+			body, clen = v.gz, v.hLenGz
+			h["Content-Encoding"] = hGzip
 		}
 		h["Content-Length"] = clen
 		w.WriteHeader(code)

@@ -446,18 +446,11 @@ func parseQ(s string) (int, bool) {
 	return q, true
 }
 
-// Content encodings the static path can answer with.
-const (
-	encIdentity = iota
-	encGzip
-	encBrotli
-)
-
-// acceptEncoding picks brotli or gzip from an Accept-Encoding header when
-// the client accepts it (q > 0, "*" counting for both), preferring brotli on
-// a tie, else identity.
-func acceptEncoding(ae string) int {
-	br, gz, star := -1, -1, -1
+// acceptEncoding reads an Accept-Encoding header: the q-values (in
+// thousandths; 0 when refused or not mentioned) of brotli and gzip, "*"
+// standing for whichever is not named. The caller prefers brotli on a tie.
+func acceptEncoding(ae string) (br, gz int) {
+	br, gz, star := -1, -1, 0
 	for ae != "" {
 		var entry string
 		entry, ae, _ = strings.Cut(ae, ",")
@@ -481,11 +474,5 @@ func acceptEncoding(ae string) int {
 	if gz < 0 {
 		gz = star
 	}
-	switch {
-	case br > 0 && br >= gz:
-		return encBrotli
-	case gz > 0:
-		return encGzip
-	}
-	return encIdentity
+	return br, gz
 }

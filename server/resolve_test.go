@@ -273,3 +273,24 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestAcceptEncoding(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		br, gz int
+	}{
+		{"", 0, 0},
+		{"gzip", 0, 1000},
+		{"gzip, deflate, br, zstd", 1000, 1000},
+		{"br;q=0.5, gzip;q=0.6", 500, 600},
+		{"*", 1000, 1000},
+		{"*;q=0.3, br", 1000, 300},
+		{"br, gzip;q=0", 1000, 0},
+		{"X-GZIP, BR;Q=0.2", 200, 1000},
+		{"br;q=junk, gzip", 0, 1000},
+	} {
+		if br, gz := acceptEncoding(tt.in); br != tt.br || gz != tt.gz {
+			t.Errorf("acceptEncoding(%q) = %d %d, want %d %d", tt.in, br, gz, tt.br, tt.gz)
+		}
+	}
+}
