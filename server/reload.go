@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,15 @@ func (s *Server) watch(ctx context.Context, dirs []string) error {
 				if !ok {
 					return
 				}
-				s.log.Warn("watch", "err", err)
+				// A lost event may have been a change: reload to be sure.
+				// Other errors come from watches vanishing with their
+				// directory (a replaced bundle), which rewatch repairs.
+				if errors.Is(err, fsnotify.ErrEventOverflow) {
+					s.log.Warn("watch: events lost; reloading", "err", err)
+					timer.Reset(s.cfg.WatchDelay)
+					continue
+				}
+				s.log.Debug("watch", "err", err)
 			case <-timer.C:
 				_ = s.Reload()
 				rewatch()
