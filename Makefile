@@ -25,6 +25,10 @@ test-short: ## unit tests only
 dist: build ## build every theme of the default site, all formats, compressed, into dist/
 	$(BIN) build --out dist --format html,json,txt,xml,http --compress
 
+bench: build ## ouchie serve vs nginx under wrk, and ouchie build speed (needs wrk, nginx; see docs/performance.md)
+	$(GO) build -o bin/ouchie-bench ./bench
+	bin/ouchie-bench -ouchie $(BIN) $(BENCHFLAGS)
+
 vet:
 	$(GO) vet ./...
 

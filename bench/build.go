@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// buildRun is one timed `ouchie build`.
+type buildRun struct {
+	generated int // pages added to the default site
+	pages     int // pages built, as ouchie reports them
+	wall      time.Duration
+	cpu       time.Duration // user + system
+	maxRSS    int64         // bytes
+	summary   string        // ouchie's "built ..." line
+}
+
+func (r buildRun) pagesPerSec() float64 { return float64(r.pages) / r.wall.Seconds() }
+
+var builtRE = regexp.MustCompile(`built (\d+) pages`)
+
+// buildBench times `ouchie build` (every format, one theme, no
+// compression) of the default site plus each configured number of
+// generated pages, one site after the other, with nothing else of the
+// harness running.
+func (b *bench) buildBench(ctx context.Context) error {
+	// One unmeasured build first, so the binary, the theme files and the
+	// page cache are warm for the first measured one.
+	warm := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.path("out-warm"), "--theme", b.cfg.theme,
+		"--format", "html,json,txt,xml,http")
+	warm.Dir = b.dir
+	if out, err := warm.CombinedOutput(); err != nil {
+		return fmt.Errorf("ouchie build: %v:\n%s", err, indent(strings.TrimSpace(string(out))))
+	}
+	_ = os.RemoveAll(b.path("out-warm"))
+	var runs []buildRun
+	for _, n := range b.cfg.buildSizes {
+		site := b.path(fmt.Sprintf("site-%d", n))
+		out := b.path(fmt.Sprintf("out-%d", n))
+		if err := b.generateSite(ctx, site, n); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--out", out,
+			"--theme", b.cfg.theme, "--format", "html,json,txt,xml,http")
+		cmd.Dir = b.dir
+		start := time.Now()
+		output, err := cmd.CombinedOutput()
+		wall := time.Since(start)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("ouchie build of %d generated pages: %v:\n%s", n, err, indent(strings.TrimSpace(string(output))))
+		}
+		r := buildRun{generated: n, pages: n, wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSS = ru.Maxrss << 10 // KiB on Linux
+		}
+		if m := builtRE.FindSubmatch(output); m != nil {
+			r.pages, _ = strconv.Atoi(string(m[1]))
+		}
+		for line := range strings.Lines(string(output)) {
+			if strings.HasPrefix(line, "built ") {
+				r.summary = strings.TrimSpace(line)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "bench: build of %d pages: %s, %s pages/s, peak RSS %s\n",
+			r.pages, r.wall.Round(time.Millisecond), thousands(r.pagesPerSec()), mib(r.maxRSS))
+		runs = append(runs, r)
+		// The outputs are large (about 12 KiB a page); free the disk now.
+		_ = os.RemoveAll(out)
+		_ = os.RemoveAll(site)
+	}
+	b.printBuildTable(runs)
+	return nil
+}
+
+// generateSite writes the default site (ouchie init) into dir and adds n
+// variant pages, spread over the statuses 500-599, like the generator's
+// BenchmarkBuild1000Pages.
+func (b *bench) generateSite(ctx context.Context, dir string, n int) error {
+	cmd := exec.CommandContext(ctx, b.ouchie, "init", dir)
+	cmd.Dir = b.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("ouchie init: %v:\n%s", err, indent(strings.TrimSpace(string(out))))
+	}
+	for i := range n {
+		id := fmt.Sprintf("5%02d-generated-%d", i%100, i)
+		page := fmt.Appendf(nil, "---\nstatus: %d\ntitle: Generated page %d\nsummary: A page made by the benchmark.\n"+
+			"source: app\naliases: [gen%d]\n---\nSome *Markdown* with a [link](https://example.com/%d).\n\n"+
+			"## For the app's developer\n\n- One thing.\n- Another \"thing\".\n", 500+i%100, i, i, i)
+		if err := os.WriteFile(dir+"/content/"+id+".md", page, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// maxRSS is the target for ouchie's peak RSS under load.
+const maxRSS = 30 << 20
+
+// printEnv says what the figures were measured on.
+func (b *bench) printEnv() {
+	fmt.Printf("ouchie bench, %s\n", b.start.Format("2006-01-02 15:04 MST"))
+	fmt.Printf("  CPU      %s, %d cores\n", cpuModel(), runtime.NumCPU())
+	fmt.Printf("  ouchie   %s (%s)\n", b.ouchie, firstLine(output(b.ouchie, "version")))
+	fmt.Printf("  nginx    %s (%s)\n", b.nginx, strings.TrimPrefix(firstLine(output(b.nginx, "-v")), "nginx version: "))
+	fmt.Printf("  wrk      -c %d -t %d, %d rounds × %s per server and case, alternating ouchie and nginx, after a %s warm-up;\n"+
+		"           req/s, latencies and ratio are medians of the rounds\n",
+		b.cfg.conns, b.cfg.threads, b.cfg.rounds, b.cfg.duration, b.cfg.warmup)
+	if b.cfg.pin {
+		fmt.Printf("  CPUs     wrk pinned to CPU %s, each server to CPU %s (taskset)\n", b.cpus.wrk, b.cpus.servers)
+	} else {
+		fmt.Printf("  CPUs     not pinned: wrk and the server share all %d cores\n", runtime.NumCPU())
+	}
+	fmt.Println("  log      ouchie's access log (always on, to stdout) goes to /dev/null; its cost is in ouchie's figures; nginx's is off")
+	b.printLoad("before")
+	fmt.Println()
+}
+
+// printLoad prints the load average, a warning sign when other work shares
+// the machine.
+func (b *bench) printLoad(when string) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return
+	}
+	note := ""
+	if l, err := strconv.ParseFloat(f[0], 64); err == nil && l > float64(runtime.NumCPU())/2 {
+		note = "  (other work on this machine: absolute figures are noisy; ratios hold better)"
+	}
+	fmt.Printf("  load     %s %s %s %s%s\n", f[0], f[1], f[2], when, note)
+}
+
+func (b *bench) printServeTable(outs []*outcome, rss, nginxRSS int64) {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\touchie req/s\tnginx req/s\tratio\ttarget\t\touchie p50 / p99\tnginx p50 / p99\tbody ouchie / nginx\t")
+	for _, o := range outs {
+		c := o.c
+		if c.skip != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s\tSKIP\t-\t-\t-\t\n", c.name, target(c.target))
+			continue
+		}
+		ouchie, nginx := combine(o.ors), combine(o.nrs)
+		orps, nrps := o.rps()
+		ratio := o.ratio()
+		verdict := ""
+		if c.target > 0 {
+			verdict = passMiss(ratio >= c.target)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s / %s\t%s / %s\t%s / %s\t\n", c.name,
+			thousands(orps), thousands(nrps), ratio, target(c.target), verdict,
+			ms(ouchie.P50US), ms(ouchie.P99US), ms(nginx.P50US), ms(nginx.P99US),
+			bodySize(o.oAnswer), bodySize(o.nAnsw))
+	}
+	fmt.Fprintf(tw, "ouchie peak RSS (VmHWM)\t%s\t%s\t\t≤ %s\t%s\t\t\t\t\n", mib(rss), mib(nginxRSS), mib(maxRSS), passMiss(rss <= maxRSS))
+	tw.Flush()
+	fmt.Println("  (nginx's RSS: master and workers summed)")
+	for _, o := range outs {
+		if o.c.skip != "" {
+			fmt.Printf("  skipped %q: %s\n", o.c.name, o.c.skip)
+			continue
+		}
+		if n := combine(o.ors).failures(o.c.ouchie.status); n > 0 {
+			fmt.Printf("  WARNING %q: ouchie gave %d failed or unexpected responses\n", o.c.name, n)
+		}
+		if n := combine(o.nrs).failures(o.c.nginx.status); n > 0 {
+			fmt.Printf("  WARNING %q: nginx gave %d failed or unexpected responses\n", o.c.name, n)
+		}
+	}
+	fmt.Println()
+}
+
+func (b *bench) printBuildTable(runs []buildRun) {
+	fmt.Printf("ouchie build: theme %s, every format (html,json,txt,xml,http), no compression, all cores\n", b.cfg.theme)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pages\twall\tpages/s\tCPU (user+sys)\tCPU/wall\tpeak RSS\t")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t\n", thousands(float64(r.pages)), r.wall.Round(time.Millisecond),
+			thousands(r.pagesPerSec()), r.cpu.Round(time.Millisecond), r.cpu.Seconds()/r.wall.Seconds(), mib(r.maxRSS))
+	}
+	tw.Flush()
+	if len(runs) >= 2 {
+		small, big := runs[0], runs[len(runs)-1]
+		perWall := (big.wall.Seconds() / float64(big.pages)) / (small.wall.Seconds() / float64(small.pages))
+		perCPU := (big.cpu.Seconds() / float64(big.pages)) / (small.cpu.Seconds() / float64(small.pages))
+		fmt.Printf("  %d/%d pages: time ×%.1f for pages ×%.1f; cost per page ×%.2f wall, ×%.2f CPU (1.00 is linear)  %s\n",
+			big.pages, small.pages, big.wall.Seconds()/small.wall.Seconds(), float64(big.pages)/float64(small.pages),
+			perWall, perCPU, passMiss(perCPU <= 1.5))
+	}
+	fmt.Println()
+}
+
+func passMiss(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func target(t float64) string {
+	if t == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("≥ %.1f", t)
+}
+
+func bodySize(a answer) string {
+	enc := a.encoding
+	if enc == "" {
+		enc = "id"
+	}
+	return thousands(float64(a.wire)) + " " + enc
+}
+
+// thousands formats n rounded, with thousands separators.
+func thousands(n float64) string {
+	s := strconv.FormatInt(int64(n+0.5), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func ms(us int64) string {
+	return strconv.FormatFloat(float64(us)/1000, 'f', 2, 64) + " ms"
+}
+
+func mib(n int64) string {
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// output runs a command briefly and returns what it printed.
+func output(argv ...string) string {
+	out, _ := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	return string(out)
+}
