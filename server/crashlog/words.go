@@ -89,14 +89,14 @@ type tokenRule struct {
 var tokenRules = []tokenRule{
 	{[]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA"},
 		regexp.MustCompile(`^A[A-Z]{3}[A-Z0-9]{16}(?:[^A-Za-z0-9]|$)`)}, // AWS access key ids
-	{[]string{"AIza"}, regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}`)},                // Google API keys
+	{[]string{"AIza"}, regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}`)}, // Google API keys
 	{[]string{"AGE-SECRET-KEY-1"}, regexp.MustCompile(`^AGE-SECRET-KEY-1[0-9A-Z]{50}`)},
 	{[]string{"eyJ"}, regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.`)}, // JWTs
 	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{30}`)},
 	{[]string{"github_pat_"}, regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{20}`)},
 	{[]string{"glpat-"}, regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20}`)},
 	{[]string{"xox", "xapp-"}, regexp.MustCompile(`^x(?:ox[abposr]|app)-[A-Za-z0-9-]{10}`)}, // Slack
-	{[]string{"T"}, regexp.MustCompile(`^T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{16}`)},  // Slack webhook path
+	{[]string{"T"}, regexp.MustCompile(`^T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{16}`)}, // Slack webhook path
 	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`^[sr]k_(?:live|test)_[A-Za-z0-9]{16}`)},
 	{[]string{"sk-"}, regexp.MustCompile(`^sk-[A-Za-z0-9_-]{20}`)}, // OpenAI, Anthropic
 	{[]string{"whsec_"}, regexp.MustCompile(`^whsec_[A-Za-z0-9+/=]{16}`)},
