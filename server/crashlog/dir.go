@@ -12,7 +12,7 @@ import (
 // per app, through an os.Root so that no name and no symbolic link reaches
 // outside it. Only the last 256 KiB of a file are read. Anything but a
 // regular file (a directory, a FIFO, a device, a link out of the directory)
-// and any error reading it is no log. Sanitized logs are cached until the
+// and any error reading it is no log, as is a log of nothing but blanks. Sanitized logs are cached until the
 // file's size or modification time changes. A Dir is safe for concurrent
 // use; a nil *Dir holds nothing.
 type Dir struct {
@@ -76,6 +76,9 @@ func (d *Dir) Lookup(app string) ([]byte, bool) {
 		return nil, false
 	}
 	log := sanitize(t)
+	if blank(log) {
+		log = nil
+	}
 	d.mu.Lock()
 	if len(d.cache) >= maxCached {
 		for k := range d.cache {

@@ -1,6 +1,7 @@
 package crashlog
 
 import (
+	"bytes"
 	"container/list"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ func NewStore(maxApps int, maxBytes int64) *Store {
 }
 
 // Put sanitizes raw and stores it as app's log, replacing any before it. A
-// log that sanitizes to nothing removes app's log.
+// log that sanitizes to nothing but blanks removes app's log.
 func (s *Store) Put(app string, raw []byte) error {
 	_, _, err := s.put(app, tail{data: raw})
 	return err
@@ -65,6 +66,9 @@ func (s *Store) put(app string, t tail) (created bool, kept int, err error) {
 		return false, 0, fmt.Errorf("app %q: %w", app, ErrBadApp)
 	}
 	log := sanitize(t)
+	if blank(log) {
+		log = nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, had := s.apps[app]
@@ -81,6 +85,9 @@ func (s *Store) put(app string, t tail) (created bool, kept int, err error) {
 	}
 	return !had, len(log), nil
 }
+
+// blank reports whether log shows nothing.
+func blank(log []byte) bool { return len(bytes.TrimSpace(log)) == 0 }
 
 func weight(app string, log []byte) int64 { return int64(len(app) + len(log)) }
 
