@@ -31,7 +31,7 @@ func (s *Server) Reload() error {
 }
 
 // watch reloads after changes under dirs settle for WatchDelay. Every
-// directory is re-added after each reload, so one replaced by a rename (as
+// directory is re-added before each reload, so one replaced by a rename (as
 // `ouchie build` swaps bundles) stays watched; each dir's parent is watched
 // too so the swap itself is seen. It runs until ctx is done.
 func (s *Server) watch(ctx context.Context, dirs []string) error {
@@ -85,8 +85,11 @@ func (s *Server) watch(ctx context.Context, dirs []string) error {
 				}
 				s.log.Debug("watch", "err", err)
 			case <-timer.C:
-				_ = s.Reload()
+				// Watches first, then the load: a change after the
+				// watches are back triggers another reload, one before
+				// is in this load.
 				rewatch()
+				_ = s.Reload()
 			}
 		}
 	})
