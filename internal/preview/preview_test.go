@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,7 +68,12 @@ type sse struct{ name, data string }
 
 func subscribe(t *testing.T, s *Server) *stream {
 	t.Helper()
-	resp, err := http.Get(s.URL() + strings.TrimPrefix(EventsPath, "/"))
+	return subscribeURL(t, s.URL()+strings.TrimPrefix(EventsPath, "/"))
+}
+
+func subscribeURL(t *testing.T, url string) *stream {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +205,31 @@ func TestRebuildEvents(t *testing.T) {
 	}
 	if _, _, body := get(t, page); strings.Contains(body, "<ouchie-preview-overlay>") || strings.Contains(body, "Lost in the stacks") {
 		t.Fatal("after the fix the page still shows the overlay or the old title")
+	}
+}
+
+// TestEventStream drives builds by hand, without watching files, against
+// the handler alone.
+func TestEventStream(t *testing.T) {
+	dir := copySite(t)
+	s := New(dir, WithThemes("minimal"))
+	s.Rebuild()
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close) // after the stream below is closed: Close waits for it
+	st := subscribeURL(t, srv.URL+EventsPath)
+	if ev := st.next(t); ev.name != "hello" {
+		t.Fatalf("first event %q, want hello", ev.name)
+	}
+	s.Rebuild()
+	if ev := st.next(t); ev.name != "reload" {
+		t.Fatalf("after a good build: %q, want reload", ev.name)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "content", "404.md"), []byte("---\nstatus: 404\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Rebuild()
+	if ev := st.next(t); ev.name != "build-error" || !strings.Contains(ev.data, "content/404.md") {
+		t.Fatalf("after a failed build: %+v, want build-error naming content/404.md", ev)
 	}
 }
 
