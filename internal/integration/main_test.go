@@ -1,0 +1,99 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// repoRoot is the module root: the default site, docs/ and deploy/.
+const repoRoot = "../.."
+
+// built is the ouchie binary and the default site's bundles, made once per
+// test run by ouchieBuild and removed by TestMain.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string // the ouchie binary
+	dist string // every theme, every format (html,json,txt,xml,http)
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// ouchieBuild returns the ouchie binary and a dist/ folder holding every
+// theme's bundle in every format, building both on first use. The binary is
+// built with go test's own settings, so it reuses the build cache; the
+// Dockerfile's flags (CGO_ENABLED=0, -trimpath) are checked in
+// TestDockerfile.
+func ouchieBuild(t testing.TB) (bin, dist string) {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "ouchie-integration-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "ouchie")
+		built.dist = filepath.Join(built.dir, "dist")
+		goCmd := "go"
+		if _, err := exec.LookPath(goCmd); err != nil {
+			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		build := exec.Command(goCmd, "build", "-o", built.bin, ".")
+		build.Dir = repoRoot
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		dist := exec.Command(built.bin, "build", "--src", repoRoot, "--out", built.dist, "--format", "html,json,txt,xml,http")
+		var out bytes.Buffer
+		dist.Stdout, dist.Stderr = &out, &out
+		if err := dist.Run(); err != nil {
+			built.err = fmt.Errorf("ouchie build: %v\n%s", err, out.Bytes())
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin, built.dist
+}
+
+// theme is the bundle the router tests serve.
+const theme = "classic"
+
+// bundleDir returns the served theme's bundle folder.
+func bundleDir(t testing.TB) string {
+	_, dist := ouchieBuild(t)
+	return filepath.Join(dist, theme)
+}
+
+// requireTool returns the path of a router binary. Without it the test
+// skips, or fails under CI=true, where .ci/run must have installed it.
+func requireTool(t testing.TB, name, pkg string, candidates ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s test: skipped in -short mode", name)
+	}
+	for _, c := range append(candidates, name) {
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("no %s: install Debian's %s (apt-get install %s); .ci/run does", name, pkg, pkg)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
