@@ -110,12 +110,12 @@ func (s *Server) serveNoBuild(w http.ResponseWriter, st *state) {
 	_, _ = w.Write(data)
 }
 
-// csp is the policy of a previewed page: as strict as the server's (no
-// scripts, no requests), except for the preview's own script and its event
-// stream, so a theme that breaks the rules breaks here too.
+// csp is the policy of a previewed page: the server's (no scripts, no
+// requests), plus the preview's own script and its event stream, so a theme
+// that breaks the rules breaks here too.
 func csp(nonce string) string {
-	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; " +
-		"script-src 'nonce-" + nonce + "'; connect-src 'self'; base-uri 'none'; form-action 'none'"
+	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; " +
+		"script-src 'nonce-" + nonce + "'; connect-src 'self'"
 }
 
 func newNonce() string {
