@@ -88,7 +88,7 @@ func BenchmarkStack(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := srv.Handler()
+	var h http.Handler = srv
 	req := httptest.NewRequest(http.MethodGet, "/502", nil)
 	req.Header.Set("Accept-Encoding", "br")
 	w := &discardWriter{h: http.Header{}}

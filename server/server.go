@@ -222,9 +222,9 @@ func (s *Server) load() (*site, error) {
 	})
 }
 
-// Handler returns the server's handler with its middleware, for tests and
-// for embedding in another server.
-func (s *Server) Handler() http.Handler { return s.handler }
+// ServeHTTP serves a request through the middleware, as the listener does;
+// a Server can be mounted in another server or driven by httptest.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Open binds the listeners, synchronously so a busy port is an error here,
 // then serves in the background (and watches, when configured).
