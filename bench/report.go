@@ -53,29 +53,42 @@ func (b *bench) printLoad(when string) {
 }
 
 func (b *bench) printServeTable(outs []*outcome, rss, nginxRSS int64) {
+	fmt.Println("requests/s (ratio: ouchie/nginx; target on it) and server CPU time per request (CPU ratio: nginx/ouchie)")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\touchie req/s\tnginx req/s\tratio\ttarget\t\touchie p50 / p99\tnginx p50 / p99\tbody ouchie / nginx\t")
+	fmt.Fprintln(tw, "case	ouchie req/s	nginx req/s	ratio	target		ouchie CPU/req	nginx CPU/req	CPU ratio	")
 	for _, o := range outs {
 		c := o.c
 		if c.skip != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s\tSKIP\t-\t-\t-\t\n", c.name, target(c.target))
+			fmt.Fprintf(tw, "%s	-	-	-	%s	SKIP	-	-	-	\n", c.name, target(c.target))
 			continue
 		}
-		ouchie, nginx := combine(o.ors), combine(o.nrs)
 		orps, nrps := o.rps()
+		ocpu, ncpu := o.cpu()
 		ratio := o.ratio()
 		verdict := ""
 		if c.target > 0 {
 			verdict = passMiss(ratio >= c.target)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s / %s\t%s / %s\t%s / %s\t\n", c.name,
-			thousands(orps), thousands(nrps), ratio, target(c.target), verdict,
-			ms(ouchie.P50US), ms(ouchie.P99US), ms(nginx.P50US), ms(nginx.P99US),
-			bodySize(o.oAnswer), bodySize(o.nAnsw))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f µs\t%.1f µs\t%.2f\t\n", c.name,
+			thousands(orps), thousands(nrps), ratio, target(c.target), verdict, ocpu, ncpu, ncpu/ocpu)
 	}
-	fmt.Fprintf(tw, "ouchie peak RSS (VmHWM)\t%s\t%s\t\t≤ %s\t%s\t\t\t\t\n", mib(rss), mib(nginxRSS), mib(maxRSS), passMiss(rss <= maxRSS))
+	fmt.Fprintf(tw, "peak RSS (VmHWM)\t%s\t%s\t\t≤ %s\t%s\t\t\t\t\n", mib(rss), mib(nginxRSS), mib(maxRSS), passMiss(rss <= maxRSS))
 	tw.Flush()
-	fmt.Println("  (nginx's RSS: master and workers summed)")
+	fmt.Println("  (target on ouchie's RSS; nginx's is its master and workers summed)")
+	fmt.Println()
+
+	fmt.Println("latency (wrk, median of the rounds) and response body as sent")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case	ouchie p50	ouchie p99	nginx p50	nginx p99	ouchie body	nginx body	")
+	for _, o := range outs {
+		if o.c.skip != "" {
+			continue
+		}
+		ouchie, nginx := combine(o.ors), combine(o.nrs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", o.c.name,
+			ms(ouchie.P50US), ms(ouchie.P99US), ms(nginx.P50US), ms(nginx.P99US), bodySize(o.oAnswer), bodySize(o.nAnsw))
+	}
+	tw.Flush()
 	for _, o := range outs {
 		if o.c.skip != "" {
 			fmt.Printf("  skipped %q: %s\n", o.c.name, o.c.skip)

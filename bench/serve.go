@@ -46,6 +46,11 @@ func (o *outcome) rps() (ouchie, nginx float64) {
 	return medianF(o.ors, wrkResult.rps), medianF(o.nrs, wrkResult.rps)
 }
 
+// cpu is the median CPU time per request of each server's rounds, in µs.
+func (o *outcome) cpu() (ouchie, nginx float64) {
+	return medianF(o.ors, wrkResult.cpuPerRequest), medianF(o.nrs, wrkResult.cpuPerRequest)
+}
+
 // ratio is the median of the rounds' ouchie/nginx ratios: each round's
 // runs are back to back, so a disturbance on the machine spoils one ratio,
 // not the figure.
@@ -134,12 +139,14 @@ func (b *bench) measure(ctx context.Context, o *outcome, ouchie, nginx *served) 
 	}
 	for round := 1; round <= b.cfg.rounds; round++ {
 		for _, s := range []*served{ouchie, nginx} {
+			cpu := groupCPU(s.proc.pid())
 			r, err := b.wrk(ctx, s.base, pick(c, s), b.cfg.duration)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "bench: %-34s round %d  %-6s %9s req/s  p50 %s  p99 %s\n",
-				c.name, round, s.name, thousands(r.rps()), ms(r.P50US), ms(r.P99US))
+			r.CPU = groupCPU(s.proc.pid()) - cpu
+			fmt.Fprintf(os.Stderr, "bench: %-34s round %d  %-6s %9s req/s  p50 %s  p99 %s  %5.1f µs CPU/req\n",
+				c.name, round, s.name, thousands(r.rps()), ms(r.P50US), ms(r.P99US), r.cpuPerRequest())
 			if s == ouchie {
 				o.ors = append(o.ors, r)
 			} else {

@@ -102,6 +102,18 @@ type wrkResult struct {
 	P90US      int64 `json:"p90_us"`
 	P99US      int64 `json:"p99_us"`
 	MaxUS      int64 `json:"max_us"`
+	// CPU is the CPU time the server used during the run (not from wrk).
+	CPU time.Duration `json:"-"`
+}
+
+// cpuPerRequest is the server's CPU time per request, in microseconds. It
+// holds up when other work on the machine takes CPU from the server, which
+// requests/s does not.
+func (r wrkResult) cpuPerRequest() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.CPU.Microseconds()) / float64(r.Requests)
 }
 
 // rps is the run's requests per second.
