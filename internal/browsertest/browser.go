@@ -102,8 +102,12 @@ func Emulate(ctx context.Context, width, height int64, scale float64, mobile boo
 	return err
 }
 
+// ServerCSP is the Content-Security-Policy the server sends with every page.
+const ServerCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
 // Serve serves built bundles on loopback the way the server does: each
-// theme's files under /THEME/, with the page's status. ?crashlog=1 fills the
+// theme's files under /THEME/, with the page's status and the server's CSP,
+// so whatever the server's policy blocks fails here too. ?crashlog=1 fills the
 // crashlog slot with preview.SampleCrashlog and ?crashlog=long with
 // LongCrashlog; ?request_id=X fills the request id.
 func Serve(bundles []*bundle.Bundle) *httptest.Server {
@@ -141,6 +145,7 @@ func Serve(bundles []*bundle.Bundle) *httptest.Server {
 			values[bundle.SlotRequestID] = cmp.Or(r.URL.Query().Get("request_id"), preview.SampleRequestID)
 		}
 		data := preview.Fill(b.Files[f.Name], f, format, values)
+		w.Header().Set("Content-Security-Policy", ServerCSP)
 		w.Header().Set("Content-Type", bundle.ContentType(format))
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 		w.Header().Set("Cache-Control", "no-store")

@@ -174,6 +174,12 @@ func TestChecksCatchProblems(t *testing.T) {
 			fmt.Fprint(w, bad)
 		case "/wide":
 			fmt.Fprint(w, wide)
+		case "/csp":
+			// Under the server's policy a script is blocked before it runs,
+			// and so is a remote image before it is requested: both are
+			// console errors.
+			w.Header().Set("Content-Security-Policy", ServerCSP)
+			fmt.Fprint(w, strings.Replace(wide, strings.Repeat("x", 300), `<img src="https://example.com/x.png" alt=""><script>1</script>`, 1))
 		default:
 			http.NotFound(w, r)
 		}
@@ -198,5 +204,13 @@ func TestChecksCatchProblems(t *testing.T) {
 	p := problems(st, other, errs, "Right title")
 	if len(p) != 1 || !strings.Contains(p[0], "scrolls sideways") {
 		t.Errorf("a page with a wide log: found %q, want only the sideways scroll", p)
+	}
+	st, other, errs, err = visit(ctx, rec, srv.URL+"/csp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = strings.Join(problems(st, other, errs, "Right title"), "\n")
+	if !strings.Contains(got, "console errors") || !strings.Contains(strings.ToLower(got), "script") {
+		t.Errorf("a page breaking the server's CSP: found %q, want console errors for the script", got)
 	}
 }
