@@ -45,9 +45,11 @@ type CrashlogPushCmd struct {
 
 // Run streams the log to the server. Input is read as fast as it comes, so
 // the app writing it never waits on the network; only the last
-// crashlog.MaxBody bytes are held. If the server cannot be reached or the
-// connection drops, the input is still read to its end (the app never gets
-// a broken pipe) and its tail is sent once more.
+// crashlog.MaxBody bytes are held. If the server cannot be reached, the
+// connection drops or the server answers 502, 503 or 504 (it is stopping),
+// the input is still read to its end (the app never gets a broken pipe) and
+// its tail is sent once more. Any other refusal is reported at once, and the
+// input still read to its end.
 func (c *CrashlogPushCmd) Run(env *Env) error {
 	target, token, err := c.target(c.App)
 	if err != nil {
@@ -71,14 +73,18 @@ func (c *CrashlogPushCmd) Run(env *Env) error {
 	resp, err := adminDo(context.Background(), http.MethodPut, target, token, p.reader())
 	if err == nil {
 		defer resp.Body.Close()
-		if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusNoContent {
+		switch resp.StatusCode {
+		case http.StatusCreated, http.StatusNoContent:
 			fmt.Fprintf(env.Stdout, "crashlog of %s stored (%s read from %s)\n", c.App, humanBytes(p.total()), name)
 			return nil
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			err = fmt.Errorf("crashlog push %s: the server answered %s", c.App, resp.Status)
+		default:
+			err = answerError(resp, "push", c.App)
+			fmt.Fprintf(env.Stderr, "ouchie: error: %v\nouchie: reading %s to its end\n", err, name)
+			p.wait()
+			return err
 		}
-		err = answerError(resp, "push", c.App)
-		fmt.Fprintf(env.Stderr, "ouchie: error: %v\nouchie: reading %s to its end\n", err, name)
-		p.wait()
-		return err
 	}
 	if p.err() != nil && !errors.Is(p.err(), io.EOF) {
 		return fmt.Errorf("crashlog push: reading %s: %w", name, p.err())

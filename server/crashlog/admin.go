@@ -2,6 +2,7 @@ package crashlog
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -31,9 +32,11 @@ const MinTokenLen = 16
 // Every request must carry "Authorization: Bearer <token>"; others are
 // answered 401 before anything else is looked at. An empty token refuses
 // every request. A body may be of any length and take any time (a
-// supervisor streams a running app's output until it exits): the read
-// deadline is lifted once the request is authorized, and only the last
-// MaxBody bytes are kept. Changes are logged with their app and size, never
+// supervisor streams a running app's output until it exits): the read and
+// write deadlines are lifted once the request is authorized, and only the
+// last MaxBody bytes are kept. If the request's context ends before the
+// body does (give the admin http.Server a BaseContext cancelled when it
+// starts shutting down), the PUT is answered 503 so the client pushes again. Changes are logged with their app and size, never
 // their content.
 func AdminHandler(store *Store, token []byte, log *slog.Logger) http.Handler {
 	if log == nil {
@@ -110,7 +113,19 @@ func (a *admin) put(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
+	// When the request's context ends first (a server whose BaseContext is
+	// cancelled as it shuts down), stop reading and answer 503: the client
+	// sends its tail again, to the next server, rather than to this one's
+	// memory on its way out.
+	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetReadDeadline(time.Now()) })
+	defer stop()
 	t, n, err := readLast(r.Body, MaxBody)
+	if err != nil && r.Context().Err() != nil {
+		a.log.Warn("crashlog admin: push cut short, the server is stopping", "app", app, "bytes", n, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "the server is stopping: push again", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		a.log.Warn("crashlog admin: reading a log failed", "app", app, "bytes", n, "err", err, "remote", r.RemoteAddr)
 		http.Error(w, "reading the log: "+err.Error(), http.StatusBadRequest)

@@ -2,9 +2,11 @@ package crashlog
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -249,5 +251,29 @@ func TestLoadToken(t *testing.T) {
 	}
 	if _, err := LoadToken(filepath.Join(dir, "missing")); err == nil {
 		t.Error("LoadToken of a missing file: no error")
+	}
+}
+
+// TestAdminStopping cancels the server's base context while a body streams:
+// the PUT is answered 503 and nothing is stored.
+func TestAdminStopping(t *testing.T) {
+	store := NewStore(0, 0)
+	ctx, stop := context.WithCancel(context.Background())
+	srv := httptest.NewUnstartedServer(AdminHandler(store, []byte(testToken), nil))
+	srv.Config.BaseContext = func(net.Listener) context.Context { return ctx }
+	srv.Start()
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		fmt.Fprintln(pw, "booting")
+		stop() // the server starts shutting down mid-push
+	}()
+	resp, _ := do(t, "PUT", srv.URL+"/v1/crashlogs/web", "Bearer "+testToken, pr)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("PUT while stopping: %d, Retry-After %q; want 503 and a Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if _, ok := store.Get("web"); ok {
+		t.Error("a push cut short was stored")
 	}
 }
