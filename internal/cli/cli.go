@@ -30,14 +30,15 @@ type Env struct {
 
 // CLI is the command line.
 type CLI struct {
-	Build   BuildCmd   `cmd:"" help:"Render the site's pages into one bundle per theme."`
-	Check   CheckCmd   `cmd:"" help:"Validate the site as a build would, writing nothing."`
-	Crashlog CrashlogCmd `cmd:"" help:"Manage crashlogs on a running server."`
-	Init    InitCmd    `cmd:"" help:"Write the default site into DIR for editing."`
-	New     NewCmd     `cmd:"" help:"Write a new page, content/STATUS[-VARIANT].md, with its front matter."`
-	Serve   ServeCmd   `cmd:"" help:"Serve the error pages to routers (ingress-nginx, Traefik, nginx, Caddy, HAProxy ...)."`
-	Preview PreviewCmd `cmd:"" help:"Serve a live preview of a site folder: a gallery of every page, reloaded on every change."`
-	Version VersionCmd `cmd:"" help:"Print the version."`
+	Build       BuildCmd       `cmd:"" help:"Render the site's pages into one bundle per theme."`
+	Check       CheckCmd       `cmd:"" help:"Validate the site as a build would, writing nothing."`
+	Crashlog    CrashlogCmd    `cmd:"" help:"Manage crashlogs on a running server."`
+	Init        InitCmd        `cmd:"" help:"Write the default site into DIR for editing."`
+	New         NewCmd         `cmd:"" help:"Write a new page, content/STATUS[-VARIANT].md, with its front matter."`
+	Serve       ServeCmd       `cmd:"" help:"Serve the error pages to routers (ingress-nginx, Traefik, nginx, Caddy, HAProxy ...)."`
+	Healthcheck HealthcheckCmd `cmd:"" help:"Exit 0 when a running server answers its /healthz (for Docker HEALTHCHECK and probes)."`
+	Preview     PreviewCmd     `cmd:"" help:"Serve a live preview of a site folder: a gallery of every page, reloaded on every change."`
+	Version     VersionCmd     `cmd:"" help:"Print the version."`
 }
 
 // hinter is an error that carries advice for the person at the terminal.
