@@ -181,3 +181,31 @@ func textInline(n ast.Node, src []byte) string {
 	})
 	return s.String()
 }
+
+// smarten gives front-matter text (titles, summaries) the punctuation the
+// typographer gives page bodies: curly quotes and apostrophes, dashes and
+// ellipses, so a title and the text under it match.
+func smarten(s string) string {
+	s = strings.NewReplacer("---", "—", "--", "–", "...", "…").Replace(s)
+	if !strings.ContainsAny(s, `'"`) {
+		return s
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		opening := i == 0 || strings.ContainsRune(" \t\n([{—–/", rs[i-1])
+		switch {
+		case r == '\'' && opening:
+			b.WriteRune('‘')
+		case r == '\'':
+			b.WriteRune('’')
+		case r == '"' && opening:
+			b.WriteRune('“')
+		case r == '"':
+			b.WriteRune('”')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -122,6 +122,7 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 		return p
 	}
 	p.check(c)
+	p.Meta.Title, p.Meta.Summary = smarten(p.Meta.Title), smarten(p.Meta.Summary)
 	return p
 }
 

@@ -152,3 +152,17 @@ func TestBuildIsDeterministic(t *testing.T) {
 		t.Error("manifest differs between two builds of the same site")
 	}
 }
+
+func TestSmarten(t *testing.T) {
+	for in, want := range map[string]string{
+		`This app couldn't start`:          "This app couldn’t start",
+		`The "platform" failed -- sorry...`: "The “platform” failed – sorry…",
+		`'quoted' and ---`:                  "‘quoted’ and —",
+		`no punctuation`:                    "no punctuation",
+		`apps' logs ("stderr")`:             "apps’ logs (“stderr”)",
+	} {
+		if got := smarten(in); got != want {
+			t.Errorf("smarten(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
