@@ -89,6 +89,9 @@ func (c *CrashlogPushCmd) Run(env *Env) error {
 	if p.err() != nil && !errors.Is(p.err(), io.EOF) {
 		return fmt.Errorf("crashlog push: reading %s: %w", name, p.err())
 	}
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = fmt.Errorf("crashlog push %s: %w", c.App, ue.Err)
+	}
 	fmt.Fprintf(env.Stderr, "ouchie: %v\nouchie: reading %s to its end, then trying once more\n", err, name)
 	body := p.wait()
 	resp, err = adminDo(context.Background(), http.MethodPut, target, token, bytes.NewReader(body))
