@@ -21,21 +21,21 @@ import (
 
 // ServeCmd serves error pages to routers.
 type ServeCmd struct {
-	Listen          string        `help:"Address to serve pages on." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
+	Listen          string        `help:"Address to serve pages on. Default: ${default}." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
 	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or a dist/ root, where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
 	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
 	Theme           string        `help:"Theme to serve. Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
-	LogFormat       string        `help:"Access log format on stdout: combined or json." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
+	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
 	TrustProxy      bool          `help:"Take the client address from X-Forwarded-For, X-Real-IP and Forwarded." env:"OUCHIE_TRUST_PROXY"`
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
-	ShutdownTimeout time.Duration `help:"How long in-flight requests may take to finish on SIGTERM or SIGINT." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
+	ShutdownTimeout time.Duration `help:"How long in-flight requests may take to finish on SIGTERM or SIGINT. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
 
 	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Off by default." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
 	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
 	CrashlogDir       string `help:"Folder where a supervisor writes APP.log crashlogs." env:"OUCHIE_CRASHLOG_DIR" placeholder:"DIR"`
-	AppHeader         string `help:"Request header naming the app whose crashlog a page shows." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
+	AppHeader         string `help:"Request header naming the app whose crashlog a page shows. Default: ${default}." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
 	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
 }
 
