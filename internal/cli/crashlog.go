@@ -26,7 +26,7 @@ type CrashlogCmd struct {
 
 // AdminFlags reach a server's admin listener.
 type AdminFlags struct {
-	Admin     string `help:"Address of the server's admin listener (its --admin-listen)." default:"http://127.0.0.1:8081" env:"OUCHIE_ADMIN" placeholder:"URL"`
+	Admin     string `help:"Address of the server's admin listener (its --admin-listen). Default: ${default}." default:"http://127.0.0.1:8081" env:"OUCHIE_ADMIN" placeholder:"URL"`
 	TokenFile string `help:"File holding the admin token (the server's --admin-token-file)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
 }
 
@@ -38,7 +38,7 @@ const adminTimeout = 30 * time.Second
 type CrashlogPushCmd struct {
 	AdminFlags
 	App  string `arg:"" help:"App the log belongs to (a-z 0-9 _ . -, as the server's --app-header names it)."`
-	File string `arg:"" optional:"" default:"-" help:"Log file, or - for standard input (the default)."`
+	File string `arg:"" optional:"" default:"-" help:"Log file, or - for standard input (the default). Default: ${default}."`
 
 	stdin io.Reader // os.Stdin when nil
 }

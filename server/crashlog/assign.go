@@ -15,11 +15,12 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 	case p < len(text) && (text[p] == '"' || text[p] == '\''):
 		p, quotedKey = p+1, true
 	}
+	afterName := p
 	p = skipSpace(text, p)
 	if p+1 >= len(text) {
 		return spans, j
 	}
-	sep := text[p]
+	sep, spacedSep := text[p], p > afterName
 	switch {
 	case sep == '=' && text[p+1] == '>': // Ruby, PHP, Perl
 		p += 2
@@ -42,7 +43,7 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 	if v >= len(text) || text[v] == '\n' || bytes.HasPrefix(text[v:], []byte(redacted)) {
 		return spans, j // no value, or one already redacted
 	}
-	if code(text, v) {
+	if sep == '=' && spacedSep && spaced && code(text, v) {
 		return spans, j // token = os.environ["TOKEN"], a source line
 	}
 	if lo, hi, ok := quoted(text, v); ok {
@@ -110,13 +111,23 @@ func quoted(text []byte, v int) (lo, hi int, ok bool) {
 
 // wordValueEnd returns the end of an unquoted value starting at text[v]: at
 // a blank, a quote or &, or at one of , ; ) } ] > when what follows it ends
-// the value too (so a,b stays one value and "a, b" does not).
+// the value too (so a,b stays one value and "a, b" does not) and it closes
+// no bracket the value opened (so xK9[mP2q] stays whole).
 func wordValueEnd(text []byte, v int) int {
-	e := v
+	e, depth := v, 0
 	for ; e < len(text); e++ {
 		c := text[e]
 		if isSpace(c) || isQuote(c) || c == '&' {
 			break
+		}
+		switch c {
+		case '(', '[', '{', '<':
+			depth++
+			continue
+		}
+		if closer(c) && depth > 0 && c != ',' && c != ';' {
+			depth--
+			continue
 		}
 		if closer(c) && (e+1 == len(text) || isSpace(text[e+1]) || isQuote(text[e+1]) || closer(text[e+1]) || text[e+1] == '\\') {
 			break
@@ -125,15 +136,23 @@ func wordValueEnd(text []byte, v int) int {
 	return e
 }
 
-// code reports whether the value at text[v] is an expression of a program
-// (a traceback quotes its source lines): a name, maybe dotted, called or
-// indexed, as in os.environ["TOKEN"] or getpass().
+// code reports whether the value at text[v] is an expression of a program,
+// as a traceback quotes its source lines: a name, maybe dotted, called or
+// indexed, closing at the end of the line (os.environ["TOKEN"], getpass()).
 func code(text []byte, v int) bool {
 	e := v
 	for e < len(text) && (isIdent(text[e]) && text[e] != '-') {
 		e++
 	}
-	return e > v && !isDigit(text[v]) && e < len(text) && (text[e] == '(' || text[e] == '[')
+	if e == v || isDigit(text[v]) || e >= len(text) || text[e] != '(' && text[e] != '[' {
+		return false
+	}
+	end := bytes.IndexByte(text[e:], '\n')
+	if end < 0 {
+		end = len(text) - e
+	}
+	line := bytes.TrimRight(text[e:e+end], " \t;")
+	return len(line) > 0 && (line[len(line)-1] == ')' || line[len(line)-1] == ']')
 }
 
 func closer(c byte) bool {

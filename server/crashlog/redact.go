@@ -16,22 +16,25 @@ import (
 //     the start of the text.
 //   - Assignments whose name says secret: env style (KEY=value, export
 //     KEY="value"), logfmt, INI (key = value), YAML and header style
-//     (key: value at the start of a line), JSON ("key": "value", also
-//     escaped inside a JSON string), Go's %v (Key:value) and flags
-//     (--password=value). A name says secret when, ignoring case, it contains
-//     PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, CREDENTIAL or APIKEY, is
-//     PASS or ends in _PASS, or ends in _KEY, -KEY or .KEY (or, in camel
-//     case, in Key after a lower-case letter or digit: apiKey). So MONKEY,
-//     KEY_ID and keyboard are not secret names; token_count and TOKENIZER
-//     are, and their values go too: the rule looks at names, never at
-//     values, because a counter lost costs less than a credential shown.
-//     Names ending in _FILE, _PATH or _DIR are exempt: they say where a
-//     secret is, not what it is.
-//     One exception keeps Go error chains readable: "refresh token: context
-//     deadline exceeded" is prose, not an assignment. When a plain word
-//     (token, Password) is followed by ": " in the middle of a line, its
-//     value is redacted only when quoted, or when it is a single word with
-//     a digit or a symbol in it, or 16 characters or more.
+//     (key: value at the start of a line, to its end), JSON ("key": "value",
+//     also escaped inside a JSON string), Go's %v (Key:value, Key:[value]),
+//     Python, Ruby and PHP printing, flags (--password=value). A name says
+//     secret when, ignoring case, it contains PASSWORD, PASSWD, PASSPHRASE,
+//     SECRET, TOKEN, CREDENTIAL or APIKEY, is PASS or ends in _PASS or -PASS,
+//     or ends in _KEY or -KEY (or, in camel case, in Key after a lower-case
+//     letter or digit: apiKey). So MONKEY, KEY_ID and keyboard are not
+//     secret names; token_count and TOKENIZER are, and their values go too:
+//     the rule looks at names, never at values, because a counter lost
+//     costs less than a credential shown. Names ending in _FILE, _PATH or
+//     _DIR (or -file...) are exempt: they say where a secret is, not what.
+//     Not assignments either, to keep crash reports readable:
+//     "refresh token: context deadline exceeded", prose (a plain word such
+//     as token or Password followed by ": " in the middle of a line has its
+//     value redacted only when quoted, or when it is a single word with a
+//     digit or a symbol in it, or 16 characters or more); a file in a path
+//     (/run/secrets/db_password: no such file); a position (token.go:42);
+//     a source line quoted by a traceback whose value is a call or an index
+//     (token = os.environ["TOKEN"]).
 //   - Authorization and Proxy-Authorization values (after a scheme such as
 //     Bearer or Basic, the credential), Cookie and Set-Cookie values, and
 //     any "Bearer <token>" of 8 characters or more.
@@ -40,7 +43,7 @@ import (
 //   - Token shapes wherever they stand: AWS access key ids (AKIA, ASIA...
 //     and 16 more), JWTs (eyJ....eyJ....sig), GitHub (ghp_, gho_, ghu_,
 //     ghs_, ghr_, github_pat_), GitLab (glpat-), Slack (xoxb-... and
-//     webhook URLs), Stripe (sk_live_, rk_live_, whsec_), OpenAI-style
+//     webhook paths), Stripe (sk_live_, rk_live_, whsec_), OpenAI-style
 //     (sk-...), Google API keys (AIza), npm (npm_), PyPI (pypi-), SendGrid
 //     (SG.x.y) and age secret keys.
 //
