@@ -38,7 +38,7 @@ const adminTimeout = 30 * time.Second
 type CrashlogPushCmd struct {
 	AdminFlags
 	App  string `arg:"" help:"App the log belongs to (a-z 0-9 _ . -, as the server's --app-header names it)."`
-	File string `arg:"" optional:"" default:"-" help:"Log file, or - for standard input (the default). Default: ${default}."`
+	File string `arg:"" optional:"" default:"-" help:"Log file, or - for standard input. Default: ${default}."`
 
 	stdin io.Reader // os.Stdin when nil
 }
