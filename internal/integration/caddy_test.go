@@ -9,13 +9,19 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
+// requireCaddy returns Caddy's path, or skips (fails under CI=true).
+func requireCaddy(t testing.TB) string {
+	t.Helper()
+	return requireTool(t, "caddy", "caddy", "/usr/bin/caddy")
+}
+
 // startCaddy runs one Caddy with the given sites (Caddyfile text whose
 // site address is "example.com"), each on its own free loopback port,
 // returned in order. Caddy's admin endpoint is off and its config and data
 // folders are in the test's temp folder.
 func startCaddy(t testing.TB, sites ...string) []string {
 	t.Helper()
-	bin := requireTool(t, "caddy", "caddy", "/usr/bin/caddy")
+	bin := requireCaddy(t)
 	dir := t.TempDir()
 	// The test's frame: global options a server would not need.
 	var cfg strings.Builder
@@ -49,6 +55,7 @@ func startCaddy(t testing.TB, sites ...string) []string {
 // client gets the error's status and the bundle's file byte for byte: the
 // status's page, or the 4xx/5xx fallback for a status without one.
 func TestCaddyStatic(t *testing.T) {
+	requireCaddy(t)
 	t.Parallel()
 	pg := loadPages(t)
 	app := failingApp(t)
@@ -88,6 +95,7 @@ func TestCaddyStatic(t *testing.T) {
 // gets are replace_status's doing. Pages come in the format the client's
 // Accept asks for, with its request id.
 func TestCaddyProxy(t *testing.T) {
+	requireCaddy(t)
 	t.Parallel()
 	pg := loadPages(t)
 	ouchie := startOuchie(t, "--always-200")

@@ -9,11 +9,17 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
+// requireHAProxy returns HAProxy's path, or skips (fails under CI=true).
+func requireHAProxy(t testing.TB) string {
+	t.Helper()
+	return requireTool(t, "haproxy", "haproxy", "/usr/sbin/haproxy")
+}
+
 // startHAProxy checks cfg with haproxy -c, then runs it in the foreground.
 // "bind :80" becomes a free loopback port, returned.
 func startHAProxy(t testing.TB, cfg string) string {
 	t.Helper()
-	bin := requireTool(t, "haproxy", "haproxy", "/usr/sbin/haproxy")
+	bin := requireHAProxy(t)
 	addr := freePort(t)
 	cfg = strings.Replace(cfg, "bind :80", "bind "+addr, 1)
 	// The test's frame: a global section with nothing in it (no chroot, no
@@ -38,6 +44,7 @@ func startHAProxy(t testing.TB, cfg string) string {
 // or with the JSON page for an API client. Bodies are the bundle's files
 // byte for byte.
 func TestHAProxy(t *testing.T) {
+	requireHAProxy(t)
 	t.Parallel()
 	pg := loadPages(t)
 	app := failingApp(t)

@@ -170,9 +170,6 @@ func TestKubernetesManifests(t *testing.T) {
 // a ..data folder). Every probe's path answers 200; with OUCHIE_THEME=custom
 // the ConfigMap's pages answer, as docs/kubernetes.md says.
 func TestKubernetesPodRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ouchie: skipped in -short mode")
-	}
 	t.Parallel()
 	objs := readManifests(t, k8sDir)
 	var d deployment

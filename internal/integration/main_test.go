@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 // TestDockerfile.
 func ouchieBuild(t testing.TB) (bin, dist string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the ouchie binary: skipped in -short mode")
+	}
 	built.once.Do(func() {
 		built.dir, built.err = os.MkdirTemp("", "ouchie-integration-")
 		if built.err != nil {
@@ -74,6 +77,7 @@ const theme = "classic"
 
 // bundleDir returns the served theme's bundle folder.
 func bundleDir(t testing.TB) string {
+	t.Helper()
 	_, dist := ouchieBuild(t)
 	return filepath.Join(dist, theme)
 }

@@ -12,12 +12,18 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
+// requireNginx returns nginx's path, or skips (fails under CI=true).
+func requireNginx(t testing.TB) string {
+	t.Helper()
+	return requireTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
+}
+
 // startNginx runs nginx in the foreground, in one process, with site (a
 // snippet for http {}) and every path it writes in a temp folder. It
 // returns the address nginx listens on, which replaces "listen 80;".
 func startNginx(t testing.TB, site string) string {
 	t.Helper()
-	bin := requireTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
+	bin := requireNginx(t)
 	dir := t.TempDir()
 	addr := freePort(t)
 	site = strings.Replace(site, "listen 80;", "listen "+addr+";", 1)
@@ -75,6 +81,7 @@ http {
 // status and ouchie's page for it, in the format its Accept asked for, with
 // the request id on the page; ouchie sees every context header.
 func TestNginxIngress(t *testing.T) {
+	requireNginx(t)
 	t.Parallel()
 	pg := loadPages(t)
 	ouchie := startOuchie(t)
@@ -143,6 +150,7 @@ func accessEntry(t testing.TB, s *ouchieServer, rid string) map[string]any {
 // internal location over a built bundle. The client gets the upstream's
 // status and the bundle's file byte for byte, HTML or JSON by Accept.
 func TestNginxStatic(t *testing.T) {
+	requireNginx(t)
 	t.Parallel()
 	pg := loadPages(t)
 	app := failingApp(t)

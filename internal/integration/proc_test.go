@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -232,6 +231,3 @@ func writeFile(t testing.TB, name, content string) string {
 	}
 	return path
 }
-
-// mustf formats like fmt.Sprintf; a shorthand for building config text.
-func mustf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -41,9 +41,6 @@ var external = regexp.MustCompile(`(?i)<script|<link[^>]+rel=["']?stylesheet|<(i
 // CloudFront CustomErrorResponses list that points every code at a page of
 // that status.
 func TestStaticTargets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds bundles: skipped in -short mode")
-	}
 	t.Parallel()
 	pg := loadPages(t)
 	for _, target := range []string{"netlify", "cloudflare", "s3", "github-pages"} {
