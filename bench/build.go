@@ -17,7 +17,7 @@ type buildRun struct {
 	generated int // pages added to the default site
 	pages     int // pages built, as ouchie reports them
 	wall      time.Duration
-	cpu       time.Duration // user + system
+	user, sys time.Duration // CPU time
 	maxRSS    int64         // bytes
 	summary   string        // ouchie's "built ..." line
 }
@@ -27,23 +27,36 @@ func (r buildRun) pagesPerSec() float64 { return float64(r.pages) / r.wall.Secon
 var builtRE = regexp.MustCompile(`built (\d+) pages`)
 
 // buildBench times `ouchie build` (every format, one theme, no
-// compression) of the default site plus each configured number of
-// generated pages, one site after the other, with nothing else of the
+// compression) of the default site alone, then plus each configured number
+// of generated pages, one site after the other, with nothing else of the
 // harness running.
 func (b *bench) buildBench(ctx context.Context) error {
+	var err error
+	if b.bdir, err = b.buildFolder(); err != nil {
+		return err
+	}
+	fs := "disk"
+	var st syscall.Statfs_t
+	if syscall.Statfs(b.bdir, &st) == nil && st.Type == 0x01021994 { // TMPFS_MAGIC
+		fs = "RAM (tmpfs)"
+	}
+	fmt.Printf("ouchie build: theme %s, every format (html,json,txt,xml,http), no compression, all cores; in %s on %s\n",
+		b.cfg.theme, b.bdir, fs)
 	// One unmeasured build first, so the binary, the theme files and the
 	// page cache are warm for the first measured one.
-	warm := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.path("out-warm"), "--theme", b.cfg.theme,
+	warm := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.bdir+"/out-warm", "--theme", b.cfg.theme,
 		"--format", "html,json,txt,xml,http")
 	warm.Dir = b.dir
 	if out, err := warm.CombinedOutput(); err != nil {
 		return fmt.Errorf("ouchie build: %v:\n%s", err, indent(strings.TrimSpace(string(out))))
 	}
-	_ = os.RemoveAll(b.path("out-warm"))
+	_ = os.RemoveAll(b.bdir + "/out-warm")
 	var runs []buildRun
-	for _, n := range b.cfg.buildSizes {
-		site := b.path(fmt.Sprintf("site-%d", n))
-		out := b.path(fmt.Sprintf("out-%d", n))
+	// The default site alone first: what every build costs before its
+	// pages, to tell the cost per page from it.
+	for _, n := range append([]int{0}, b.cfg.buildSizes...) {
+		site := fmt.Sprintf("%s/site-%d", b.bdir, n)
+		out := fmt.Sprintf("%s/out-%d", b.bdir, n)
 		if err := b.generateSite(ctx, site, n); err != nil {
 			return err
 		}
@@ -59,7 +72,7 @@ func (b *bench) buildBench(ctx context.Context) error {
 			}
 			return fmt.Errorf("ouchie build of %d generated pages: %v:\n%s", n, err, indent(strings.TrimSpace(string(output))))
 		}
-		r := buildRun{generated: n, pages: n, wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+		r := buildRun{generated: n, pages: n, wall: wall, user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime()}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss << 10 // KiB on Linux
 		}

@@ -41,25 +41,40 @@ type outcome struct {
 	oAnswer, nAnsw answer
 }
 
+// rounds returns the rounds where both servers answered requests: a round
+// where one got none (the machine stalled past wrk's timeout) says nothing
+// about either.
+func (o *outcome) rounds() (ors, nrs []wrkResult) {
+	for i := range o.ors {
+		if o.ors[i].Requests > 0 && o.nrs[i].Requests > 0 {
+			ors, nrs = append(ors, o.ors[i]), append(nrs, o.nrs[i])
+		}
+	}
+	return ors, nrs
+}
+
 // rps is the median requests/s of each server's rounds.
 func (o *outcome) rps() (ouchie, nginx float64) {
-	return medianF(o.ors, wrkResult.rps), medianF(o.nrs, wrkResult.rps)
+	ors, nrs := o.rounds()
+	return medianF(ors, wrkResult.rps), medianF(nrs, wrkResult.rps)
 }
 
 // cpu is the median CPU time per request of each server's rounds, in µs.
 func (o *outcome) cpu() (ouchie, nginx float64) {
-	return medianF(o.ors, wrkResult.cpuPerRequest), medianF(o.nrs, wrkResult.cpuPerRequest)
+	ors, nrs := o.rounds()
+	return medianF(ors, wrkResult.cpuPerRequest), medianF(nrs, wrkResult.cpuPerRequest)
 }
 
 // ratio is the median of the rounds' ouchie/nginx ratios: each round's
 // runs are back to back, so a disturbance on the machine spoils one ratio,
 // not the figure.
 func (o *outcome) ratio() float64 {
-	rs := make([]float64, len(o.ors))
-	for i := range o.ors {
-		rs[i] = o.ors[i].rps() / o.nrs[i].rps()
+	ors, nrs := o.rounds()
+	rs := make([]float64, len(ors))
+	for i := range ors {
+		rs[i] = ors[i].rps() / nrs[i].rps()
 	}
-	return medianOf(rs)
+	return median(rs)
 }
 
 // serveBench builds the bundle, starts both servers and measures every
@@ -145,8 +160,13 @@ func (b *bench) measure(ctx context.Context, o *outcome, ouchie, nginx *served) 
 				return err
 			}
 			r.CPU = groupCPU(s.proc.pid()) - cpu
-			fmt.Fprintf(os.Stderr, "bench: %-34s round %d  %-6s %9s req/s  p50 %s  p99 %s  %5.1f µs CPU/req\n",
-				c.name, round, s.name, thousands(r.rps()), ms(r.P50US), ms(r.P99US), r.cpuPerRequest())
+			note := ""
+			if n := r.failures(pick(c, s).status); n > 0 {
+				note = fmt.Sprintf("  %d failed (connect %d, read %d, write %d, timeout %d, unexpected status %d)",
+					n, r.Connect, r.Read, r.Write, r.Timeout, n-r.Connect-r.Read-r.Write-r.Timeout)
+			}
+			fmt.Fprintf(os.Stderr, "bench: %-34s round %d  %-6s %9s req/s  p50 %s  p99 %s  %5.1f µs CPU/req%s\n",
+				c.name, round, s.name, thousands(r.rps()), ms(r.P50US), ms(r.P99US), r.cpuPerRequest(), note)
 			if s == ouchie {
 				o.ors = append(o.ors, r)
 			} else {

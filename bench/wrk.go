@@ -202,8 +202,6 @@ func median[T int64 | float64](v []T) T {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-func medianOf(v []float64) float64 { return median(v) }
-
 // medianF is the median of f over rs.
 func medianF(rs []wrkResult, f func(wrkResult) float64) float64 {
 	v := make([]float64, len(rs))
