@@ -92,7 +92,7 @@ func (b *bench) printServeTable(outs []*outcome, rss, nginxRSS int64) {
 		}
 		ouchie, nginx := combine(ors), combine(nrs)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", o.c.name,
-			ms(ouchie.P50US), ms(ouchie.P99US), ms(nginx.P50US), ms(nginx.P99US), bodySize(o.oAnswer), bodySize(o.nAnsw))
+			ms(ouchie.P50US), ms(ouchie.P99US), ms(nginx.P50US), ms(nginx.P99US), bodySize(o.oAnswer), bodySize(o.nAnswer))
 	}
 	tw.Flush()
 	for _, o := range outs {

@@ -36,9 +36,9 @@ type answer struct {
 
 // outcome is a case's result: each server's rounds, and their answers.
 type outcome struct {
-	c              *benchCase
-	ors, nrs       []wrkResult
-	oAnswer, nAnsw answer
+	c                *benchCase
+	ors, nrs         []wrkResult
+	oAnswer, nAnswer answer
 }
 
 // rounds returns the rounds where both servers answered requests: a round
@@ -113,7 +113,7 @@ func (b *bench) serveBench(ctx context.Context) error {
 				return err
 			}
 		}
-		if o.nAnsw, err = check(nginx, c.nginx); err != nil {
+		if o.nAnswer, err = check(nginx, c.nginx); err != nil {
 			return err
 		}
 	}
