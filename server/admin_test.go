@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ouchie/ouchie/server/crashlog"
 )
@@ -94,5 +98,55 @@ func TestCrashlogDir(t *testing.T) {
 		if p := parse(t, resp.Header.Get("Content-Type"), data); resp.StatusCode != 502 || p.crashlog != "" {
 			t.Errorf("app %q: %d, log %q", app, resp.StatusCode, p.crashlog)
 		}
+	}
+}
+
+// TestAdminPushDuringShutdown: a push still streaming when the server shuts
+// down is refused (503), not silently kept by the dying process.
+func TestAdminPushDuringShutdown(t *testing.T) {
+	const token = "0123456789abcdef-admin"
+	store := crashlog.NewStore(0, 0)
+	ts := open(t, Config{
+		Crashlogs: store,
+		AdminAddr: "127.0.0.1:0",
+		Admin:     crashlog.AdminHandler(store, []byte(token), nil),
+	})
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPut, "http://"+ts.AdminAddr()+"/v1/crashlogs/web", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	codes := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			codes <- 0
+			return
+		}
+		resp.Body.Close()
+		codes <- resp.StatusCode
+	}()
+	if _, err := pw.Write([]byte("booting\n")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- ts.Close(ctx) }()
+	var code int
+	select {
+	case code = <-codes:
+	case <-time.After(10 * time.Second):
+		pw.CloseWithError(errors.New("gave up"))
+		t.Fatal("push still open 10 s after shutdown began")
+	}
+	pw.Close()
+	<-closed
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("push during shutdown answered %d, want 503", code)
+	}
+	if _, ok := store.Get("web"); ok {
+		t.Error("the dying server kept the log")
 	}
 }

@@ -261,7 +261,12 @@ func (s *Server) Open() error {
 	s.log.Info("serving error pages", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages),
 		"formats", formatList(st.formats), "listen", "http://"+ln.Addr().String())
 	if adminL != nil {
+		// A push still streaming when shutdown starts sees its context end and
+		// is answered 503, so the pusher resends to the next server instead of
+		// landing its log in this dying one's memory.
+		adminCtx, stopAdmin := context.WithCancel(context.Background())
 		s.admin = &http.Server{
+			BaseContext:       func(net.Listener) context.Context { return adminCtx },
 			Handler:           s.wrap(s.cfg.Admin),
 			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 			ReadTimeout:       s.cfg.ReadTimeout,
@@ -270,6 +275,7 @@ func (s *Server) Open() error {
 			MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 			ErrorLog:          errorLog,
 		}
+		s.admin.RegisterOnShutdown(stopAdmin)
 		s.serve(s.admin, adminL)
 		s.log.Info("crashlog admin API", "listen", "http://"+adminL.Addr().String())
 	}
