@@ -182,11 +182,13 @@ func textInline(n ast.Node, src []byte) string {
 	return s.String()
 }
 
+var dashReplacer = strings.NewReplacer("---", "—", "--", "–", "...", "…")
+
 // smarten gives front-matter text (titles, summaries) the punctuation the
 // typographer gives page bodies: curly quotes and apostrophes, dashes and
 // ellipses, so a title and the text under it match.
 func smarten(s string) string {
-	s = strings.NewReplacer("---", "—", "--", "–", "...", "…").Replace(s)
+	s = dashReplacer.Replace(s)
 	if !strings.ContainsAny(s, `'"`) {
 		return s
 	}
