@@ -67,7 +67,7 @@ func Load(fsys fs.FS) (*Site, error) {
 			s.bodies[p.ID] = body
 		}
 	}
-	checkCatalog(c, pages, cfg)
+	checkCatalog(c, pages)
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}

@@ -190,7 +190,7 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
 }
 
 // checkCatalog finds duplicate keys and missing pages across the site.
-func checkCatalog(c *errs, pages []*Page, cfg *Config) {
+func checkCatalog(c *errs, pages []*Page) {
 	type owner struct {
 		page *Page
 		path string
@@ -231,11 +231,6 @@ func checkCatalog(c *errs, pages []*Page, cfg *Config) {
 			c.add("content/"+need+".md", 0, 0, "every site needs the 4xx and 5xx fallback pages; `ouchie new "+need+"` writes one",
 				"missing fallback page")
 		}
-	}
-	if cfg != nil && !slices.Contains(ids, strconv.Itoa(cfg.DefaultStatus)) {
-		c.add(fmt.Sprintf("content/%d.md", cfg.DefaultStatus), 0, 0,
-			"ouchie.yaml's default_status names the page used when a request names none",
-			"missing page for default_status %d", cfg.DefaultStatus)
 	}
 }
 

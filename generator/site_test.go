@@ -166,3 +166,16 @@ func TestSmarten(t *testing.T) {
 		}
 	}
 }
+
+// A site needs no page of its own for default_status: the fallback answers.
+func TestDefaultStatusMayUseFallback(t *testing.T) {
+	site := baseSite(t)
+	delete(site, "content/404.md")
+	bundles, err := Build(site, Options{})
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	if bundles[0].Manifest.Site.DefaultStatus != 404 {
+		t.Errorf("default status %d", bundles[0].Manifest.Site.DefaultStatus)
+	}
+}
