@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 )
 
@@ -61,7 +60,7 @@ func BenchmarkXCode(b *testing.B) {
 
 // BenchmarkCrashlog64K: an app-crashed page with a 64 KiB log, HTML-escaped.
 func BenchmarkCrashlog64K(b *testing.B) {
-	log := strings.Repeat("2026-01-02T03:04:05Z app[web.1]: Error: <connect> ECONNREFUSED 127.0.0.1:5432 & retrying\n", 800)[:64<<10]
+	log := benchLog
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header = headers("X-Code", "H10", "X-App", "web", "X-Request-ID", "r-1", "Accept", browserAccept)
 	benchRoute(b, Config{Crashlogs: fakeSource{"web": []byte(log)}}, req, 502)
