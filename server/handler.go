@@ -81,9 +81,11 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.counts.inc(code)
 
-	var log []byte
+	var log []byte // escaped for the format
 	if v.hasSlot[slotCrashlog] && s.crashlogs != nil {
-		log = s.crashlog(r)
+		if app, raw := s.crashlog(r); raw != nil {
+			log = s.logs.escaped(app, v.format, raw)
+		}
 	}
 	rid := ""
 	if v.hasSlot[slotRequestID] {
@@ -135,7 +137,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // fill appends the page with its slots filled: the status a fallback page
-// answers for, the request id and the crashlog, each escaped for the format.
+// answers for, the request id escaped for the format, and the crashlog
+// already escaped (nil for the slot's default).
 func fill(buf []byte, v *variant, t target, rid string, log []byte) []byte {
 	for i, seg := range v.segs {
 		buf = append(buf, seg...)
@@ -159,7 +162,7 @@ func fill(buf []byte, v *variant, t target, rid string, log []byte) []byte {
 			if log == nil {
 				buf = append(buf, v.defaults[i]...)
 			} else {
-				buf = appendSlot(buf, v.format, log, logValue, maxCrashlog)
+				buf = append(buf, log...)
 			}
 		}
 	}
@@ -198,8 +201,8 @@ func pickFormat(have formatSet, ext int, h http.Header) int {
 }
 
 // crashlog decides whether this request may see the app's crashlog and
-// returns it (sanitized by the source), or nil.
-func (s *Server) crashlog(r *http.Request) []byte {
+// returns the app and its log (sanitized by the source), or a nil log.
+func (s *Server) crashlog(r *http.Request) (string, []byte) {
 	app := first(r.Header, s.appHeader)
 	res := logShown
 	var log []byte
@@ -217,7 +220,7 @@ func (s *Server) crashlog(r *http.Request) []byte {
 		}
 	}
 	s.metrics.logs[res].Add(1)
-	return log
+	return app, log
 }
 
 // authorized reports whether the request carries the viewing token, in the

@@ -93,6 +93,7 @@ type Server struct {
 	metrics   *metrics
 	zip       *compressor
 	crashlogs crashlog.Source
+	logs      *logCache
 	appHeader string
 	tokenSum  []byte
 	vary      string
@@ -158,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:   newMetrics(),
 		zip:       cfg.zip,
 		crashlogs: cfg.Crashlogs,
+		logs:      newLogCache(logCacheEntries, logCacheBytes),
 		appHeader: textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
 		errc:      make(chan error, 2),
 	}
