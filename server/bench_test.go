@@ -49,8 +49,20 @@ func BenchmarkStatic(b *testing.B) {
 	benchRoute(b, Config{}, req, 502)
 }
 
-// BenchmarkXCode: ingress-nginx's request, with a request id to fill in.
+// BenchmarkXCode: ingress-nginx's request from a browser, with a request
+// id to fill in: the gzip form, stitched.
 func BenchmarkXCode(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	h := headers(ingress("503", browserAccept)...)
+	h.Set("X-Request-ID", "8c2f4e0a-5b1d-4c7e-9f3a-2d6b8e1c0f47")
+	h.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	req.Header = h
+	benchRoute(b, Config{}, req, 503)
+}
+
+// BenchmarkXCodeIdentity: the same from a client taking no gzip, the page
+// assembled as is.
+func BenchmarkXCodeIdentity(b *testing.B) {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	h := headers(ingress("503", browserAccept)...)
 	h.Set("X-Request-ID", "8c2f4e0a-5b1d-4c7e-9f3a-2d6b8e1c0f47")

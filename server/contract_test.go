@@ -317,10 +317,23 @@ func TestCompression(t *testing.T) {
 			t.Errorf("%s body %d bytes, plain %d", tt.encoding, len(data), len(want))
 		}
 	}
-	// A page with filled slots is assembled per request and sent as is.
-	resp, data := ts.get(t, "/502", "Accept-Encoding", "br, gzip", "X-Request-ID", "r1")
-	if resp.Header.Get("Content-Encoding") != "" || parse(t, resp.Header.Get("Content-Type"), data).requestID != "r1" {
-		t.Errorf("dynamic page: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	// A page with filled slots is assembled per request: gzipped when the
+	// client takes gzip (never brotli), else as is.
+	for _, tt := range []struct{ accept, encoding string }{
+		{"br, gzip", "gzip"}, {"gzip;q=0.1", "gzip"}, {"br", ""}, {"", ""}, {"gzip;q=0", ""},
+	} {
+		resp, data := ts.get(t, "/502", "Accept-Encoding", tt.accept, "X-Request-ID", "r1")
+		checkPageHeaders(t, resp, data, false)
+		if got := resp.Header.Get("Content-Encoding"); got != tt.encoding {
+			t.Errorf("filled page, Accept-Encoding %q: Content-Encoding %q, want %q", tt.accept, got, tt.encoding)
+			continue
+		}
+		if tt.encoding == "gzip" {
+			data = must(io.ReadAll(must(gzip.NewReader(bytes.NewReader(data)))))
+		}
+		if p := parse(t, resp.Header.Get("Content-Type"), data); p.requestID != "r1" || p.id != "502" {
+			t.Errorf("filled page, Accept-Encoding %q: page %+v", tt.accept, p)
+		}
 	}
 }
 

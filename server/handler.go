@@ -104,9 +104,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		h["Retry-After"] = v.hRetry
 	}
 
-	if (!t.fillStatus || !v.hasSlot[slotStatus]) && rid == "" && log == nil {
+	filled := t.fillStatus && v.hasSlot[slotStatus]
+	br, gz := acceptEncoding(first(r.Header, "Accept-Encoding"))
+	if !filled && rid == "" && log == nil {
 		body, clen := v.body, v.hLen
-		br, gz := acceptEncoding(first(r.Header, "Accept-Encoding"))
 		switch {
 		case br > 0 && v.br != nil && (br >= gz || v.gz == nil):
 			body, clen = v.br, v.hLenBr
@@ -123,8 +124,21 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// A filled page goes out gzipped when the client takes it (its brotli
+	// form would have to be compressed per request), except with a
+	// crashlog: 64 KiB of log as stored blocks would gain nothing.
+	z := v.gzOwn
+	if filled {
+		z = v.gzFill
+	}
 	bp := bufPool.Get().(*[]byte)
-	buf := fill((*bp)[:0], v, t, rid, log)
+	var buf []byte
+	if z != nil && gz > 0 && log == nil {
+		buf = z.fill((*bp)[:0], v.format, t, rid)
+		h["Content-Encoding"] = hGzip
+	} else {
+		buf = fill((*bp)[:0], v, t, rid, log)
+	}
 	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {

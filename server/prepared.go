@@ -54,6 +54,10 @@ type variant struct {
 	// body is the page with every slot at its default, as identity, gzip
 	// and brotli; gz and br are nil where compressing does not pay.
 	body, gz, br []byte
+	// gzOwn and gzFill are the gzip forms of the page with a request id
+	// filled in, the second with the status too (a fallback page); nil
+	// where there is nothing to fill or compressing does not pay.
+	gzOwn, gzFill *stitched
 	// Prebuilt header values: map assignment of these never allocates.
 	hType, hLen, hLenGz, hLenBr, hRetry, hVary []string
 	counts                                     *statusCounts
@@ -178,10 +182,13 @@ type compressor struct {
 }
 
 // zforms are the compressed forms of one body, and the last bundle
-// generation that used them.
+// generation that used them. The stitched forms depend on where the slots
+// are too, which layout records.
 type zforms struct {
-	gz, br []byte
-	gen    int
+	gz, br    []byte
+	own, fill *stitched
+	layout    string
+	gen       int
 }
 
 func newCompressor(brotliQuality int) *compressor {
@@ -202,6 +209,10 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
 			defer func() { <-sem }()
 			z := c.forms(b, v, gen)
 			v.gz, v.br = smaller(z.gz, v.body), smaller(z.br, v.body)
+			v.gzOwn, v.gzFill = z.own, z.fill
+			if z.layout != layout(v) { // the same bytes with other slots
+				v.gzOwn, v.gzFill = stitchForms(v)
+			}
 			if v.gz != nil {
 				v.hLenGz = []string{strconv.Itoa(len(v.gz))}
 			}
@@ -231,7 +242,8 @@ func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
 	if ok {
 		return z
 	}
-	z = &zforms{gz: siblingOf(b, v, "gzip"), br: siblingOf(b, v, "br"), gen: gen}
+	z = &zforms{gz: siblingOf(b, v, "gzip"), br: siblingOf(b, v, "br"), layout: layout(v), gen: gen}
+	z.own, z.fill = stitchForms(v)
 	if z.gz == nil {
 		z.gz = gzipBytes(v.body)
 	}
@@ -242,6 +254,32 @@ func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
 	c.cache[sum] = z
 	c.mu.Unlock()
 	return z
+}
+
+// stitchForms makes v's gzip forms for filled slots: with the request id
+// filled in, and with the status too.
+func stitchForms(v *variant) (own, fill *stitched) {
+	own = newStitched(v, func(kind int) bool { return kind == slotRequestID })
+	fill = own
+	if v.hasSlot[slotStatus] {
+		fill = newStitched(v, func(kind int) bool { return kind == slotRequestID || kind == slotStatus })
+	}
+	return own, fill
+}
+
+// layout describes where v's slots are: their kinds and the lengths of the
+// segments and defaults between them.
+func layout(v *variant) string {
+	var b []byte
+	for i, seg := range v.segs {
+		b = strconv.AppendInt(b, int64(len(seg)), 10)
+		if i < len(v.slots) {
+			b = append(b, ' ', byte('a'+v.slots[i]))
+			b = strconv.AppendInt(b, int64(len(v.defaults[i])), 10)
+			b = append(b, ' ')
+		}
+	}
+	return string(b)
 }
 
 // siblingOf returns the bundle's precompressed sibling of v's file when it
