@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ouchie/ouchie/server/crashlog"
 )
@@ -98,7 +99,6 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	h["X-Content-Type-Options"] = hNosniff
 	h["X-Robots-Tag"] = hNoIndex
 	h["Content-Security-Policy"] = hCSP
-	h["Referrer-Policy"] = hReferrer
 	h["Vary"] = v.hVary
 	if v.hRetry != nil {
 		h["Retry-After"] = v.hRetry
@@ -139,7 +139,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		buf = fill((*bp)[:0], v, t, rid, log)
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	h["Content-Length"] = contentLength(len(buf))
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf)
@@ -181,6 +181,27 @@ func fill(buf []byte, v *variant, t target, rid string, log []byte) []byte {
 		}
 	}
 	return buf
+}
+
+// lengths caches the Content-Length values of filled pages by length, so a
+// response allocates one only the first time its length is served. Each
+// value is a slice of len == cap, like the other shared header values.
+// 1 MiB of pointers, filled only where used: lengths are close to the pages'
+// own (a request id adds at most a few hundred bytes; a crashlog page is
+// under 128 KiB).
+var lengths [1 << 17]atomic.Pointer[[1]string]
+
+// contentLength returns the Content-Length header value for n bytes.
+func contentLength(n int) []string {
+	if n >= len(lengths) {
+		return []string{strconv.Itoa(n)}
+	}
+	v := lengths[n].Load()
+	if v == nil {
+		v = &[1]string{strconv.Itoa(n)}
+		lengths[n].Store(v) // a racing store writes the same value
+	}
+	return v[:]
 }
 
 // Pooled page buffers; big ones (a long crashlog) are left to the collector.

@@ -66,13 +66,12 @@ type variant struct {
 // Header values shared by every response. Each slice has len == cap, so an
 // append by anyone downstream copies rather than writes into it.
 var (
-	hNoStore  = []string{"no-store"}
-	hNosniff  = []string{"nosniff"}
-	hNoIndex  = []string{"noindex"}
-	hCSP      = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"}
-	hReferrer = []string{"no-referrer"}
-	hGzip     = []string{"gzip"}
-	hBrotli   = []string{"br"}
+	hNoStore = []string{"no-store"}
+	hNosniff = []string{"nosniff"}
+	hNoIndex = []string{"noindex"}
+	hCSP     = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"}
+	hGzip    = []string{"gzip"}
+	hBrotli  = []string{"br"}
 )
 
 // prepareOptions carries what preparation needs beyond the bundle.

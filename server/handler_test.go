@@ -1,0 +1,83 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+)
+
+// handlerCases are requests down each path of servePage, as a router sends
+// them, through a reusable ResponseWriter (see discardWriter).
+var handlerCases = []struct {
+	name    string
+	path    string
+	headers []string
+}{
+	{"static, brotli", "/502", []string{"Accept", browserAccept, "Accept-Encoding", "gzip, deflate, br, zstd"}},
+	{"static, gzip", "/502.json", []string{"Accept-Encoding", "gzip"}},
+	{"static, identity", "/502.txt", nil},
+	{"request id, gzip", "/", append(ingress("502", browserAccept), "Accept-Encoding", "gzip, deflate, br, zstd")},
+	{"request id, identity", "/", ingress("502", "application/json")},
+	{"fallback status, gzip", "/418", []string{"Accept-Encoding", "gzip"}},
+	{"crashlog", "/H10", []string{"X-App", "web", "X-Request-ID", "r-1", "Accept-Encoding", "gzip, br"}},
+}
+
+func handlerServer(t testing.TB) *Server {
+	t.Helper()
+	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), zip: sharedZip, Crashlogs: fakeSource{"web": []byte(benchLog)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// TestResponseHeaderKeys: a page response sets at most eight header keys
+// (Retry-After pages aside). net/http keeps a header map of up to eight keys
+// in its small form; a ninth grows it, and makes the copy net/http takes at
+// WriteHeader a full map too: about nine allocations per request.
+func TestResponseHeaderKeys(t *testing.T) {
+	srv := handlerServer(t)
+	for _, tt := range handlerCases {
+		req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+		req.Header = headers(tt.headers...)
+		w := &discardWriter{h: http.Header{}}
+		srv.route(w, req)
+		if len(w.h) > 8 {
+			t.Errorf("%s: %d header keys, want at most 8: %v", tt.name, len(w.h), w.h)
+		}
+		if _, ok := w.h["Referrer-Policy"]; ok {
+			t.Errorf("%s: Referrer-Policy set", tt.name)
+		}
+	}
+}
+
+// TestHandlerAllocs: no path of the page handler allocates once warm, the
+// filled ones included (their Content-Length values are cached by length).
+func TestHandlerAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops buffers at random under the race detector")
+	}
+	srv := handlerServer(t)
+	for _, tt := range handlerCases {
+		req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+		req.Header = headers(tt.headers...)
+		w := &discardWriter{h: http.Header{}}
+		srv.route(w, req) // warm: the crashlog escaped, the length cached
+		if n := testing.AllocsPerRun(100, func() {
+			clear(w.h)
+			srv.route(w, req)
+		}); n != 0 {
+			t.Errorf("%s: %.1f allocations per request, want 0", tt.name, n)
+		}
+	}
+}
+
+func TestContentLength(t *testing.T) {
+	for _, n := range []int{0, 7, 6928, len(lengths) - 1, len(lengths), 1 << 20} {
+		a, b := contentLength(n), contentLength(n)
+		if len(a) != 1 || cap(a) != 1 || a[0] != strconv.Itoa(n) || b[0] != a[0] {
+			t.Errorf("contentLength(%d) = %q (cap %d)", n, a, cap(a))
+		}
+	}
+}
