@@ -27,13 +27,13 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	if s.cfg.TrustProxy {
 		h = handlers.ProxyHeaders(h)
 	}
-	if s.cfg.AccessLog == nil {
+	if s.accessLog == nil {
 		return h
 	}
 	if s.cfg.LogFormat == LogJSON {
-		return handlers.CustomLoggingHandler(s.cfg.AccessLog, h, s.writeJSONLog)
+		return handlers.CustomLoggingHandler(s.accessLog, h, s.writeJSONLog)
 	}
-	return handlers.CombinedLoggingHandler(s.cfg.AccessLog, h)
+	return handlers.CombinedLoggingHandler(s.accessLog, h)
 }
 
 // panicLogger receives the recovered panic value from the recovery handler.

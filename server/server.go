@@ -52,6 +52,11 @@ type Config struct {
 	TrustProxy bool
 	// AccessLog receives one line per request; nil logs none.
 	AccessLog io.Writer
+	// AccessLogDelay, when positive, buffers the access log: lines are
+	// written together, at most this long after they are logged (or once
+	// 64 KiB wait), and Close writes the rest. Zero writes each line as it
+	// is logged, one write per request.
+	AccessLogDelay time.Duration
 	// LogFormat is the access log format: LogCombined (default) or LogJSON.
 	LogFormat string
 	// Log receives the server's own messages; default discards them.
@@ -98,6 +103,8 @@ type Server struct {
 	tokenSum  []byte
 	vary      string
 	varyLog   string
+	accessLog io.Writer  // cfg.AccessLog, or the buffer in front of it
+	logBuf    *logBuffer // the buffer, or nil
 	handler   http.Handler
 	// hook, set by tests only, replaces the routes.
 	hook atomic.Pointer[http.HandlerFunc]
@@ -165,6 +172,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.zip == nil {
 		s.zip = newCompressor(cfg.BrotliQuality)
+	}
+	s.accessLog = cfg.AccessLog
+	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
+		s.logBuf = newLogBuffer(cfg.AccessLog, cfg.AccessLogDelay)
+		s.accessLog = s.logBuf
 	}
 	if len(cfg.CrashlogToken) > 0 {
 		sum := sha256.Sum256(cfg.CrashlogToken)
@@ -350,7 +362,7 @@ func (s *Server) AdminAddr() string {
 func (s *Server) Err() <-chan error { return s.errc }
 
 // Close stops accepting, lets in-flight requests finish until ctx is done,
-// then closes whatever is left.
+// then closes whatever is left, and writes the access log still buffered.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	srvs := []*http.Server{s.http, s.admin}
@@ -370,5 +382,10 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 	}
 	s.running.Wait()
+	if s.logBuf != nil {
+		if err := s.logBuf.Close(); err != nil {
+			s.log.Warn("access log lines lost", "err", err)
+		}
+	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,7 @@ type ServeCmd struct {
 	Theme           string        `help:"Theme to serve. Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
+	AccessLog       bool          `help:"Log each request on stdout, in batches written every 250 ms. Default: ${default}; --no-access-log or --access-log=false to turn it off." default:"true" negatable:"" env:"OUCHIE_ACCESS_LOG"`
 	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
 	TrustProxy      bool          `help:"Take the client address from X-Forwarded-For, X-Real-IP and Forwarded." env:"OUCHIE_TRUST_PROXY"`
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
@@ -38,6 +39,11 @@ type ServeCmd struct {
 	AppHeader         string `help:"Request header naming the app whose crashlog a page shows. Default: ${default}." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
 	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
 }
+
+// accessLogDelay is how long an access log line may wait to be written
+// with the lines after it: a write to stdout per request costs more than
+// the request on a busy server.
+const accessLogDelay = 250 * time.Millisecond
 
 // Run serves until SIGTERM or SIGINT; SIGHUP reloads.
 func (c *ServeCmd) Run(env *Env) error {
@@ -61,10 +67,12 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 		DefaultStatus: c.DefaultStatus,
 		Always200:     c.Always200,
 		TrustProxy:    c.TrustProxy,
-		AccessLog:     env.Stdout,
 		LogFormat:     c.LogFormat,
 		Log:           env.Log,
 		AppHeader:     c.AppHeader,
+	}
+	if c.AccessLog {
+		cfg.AccessLog, cfg.AccessLogDelay = env.Stdout, accessLogDelay
 	}
 	if c.Watch {
 		if len(watch) == 0 {

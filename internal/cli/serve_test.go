@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/server"
 )
@@ -42,6 +44,12 @@ func (l *lockedBuffer) String() string {
 // the signal channel that stops it, and a wait for its result.
 func startServe(t *testing.T, c *ServeCmd) (string, chan<- os.Signal, *lockedBuffer, func() error) {
 	t.Helper()
+	return startServeTo(t, c, io.Discard)
+}
+
+// startServeTo is startServe with stdout (the access log) to w.
+func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- os.Signal, *lockedBuffer, func() error) {
+	t.Helper()
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
 	}
@@ -52,7 +60,7 @@ func startServe(t *testing.T, c *ServeCmd) (string, chan<- os.Signal, *lockedBuf
 		c.LogFormat = "combined"
 	}
 	logs := &lockedBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: logs, DefaultSite: repoSite, Log: slog.New(slog.NewTextHandler(logs, nil))}
+	env := &Env{Stdout: stdout, Stderr: logs, DefaultSite: repoSite, Log: slog.New(slog.NewTextHandler(logs, nil))}
 	sigs := make(chan os.Signal, 1)
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -232,5 +240,61 @@ func TestServeFlags(t *testing.T) {
 	if code := Main([]string{"serve", "--help"}, Env{Stdout: &stdout, Stderr: io.Discard, DefaultSite: repoSite}); code != 0 ||
 		!strings.Contains(stdout.String(), "OUCHIE_LISTEN") {
 		t.Errorf("serve --help: exit %d\n%s", code, stdout.String())
+	}
+}
+
+// TestServeAccessLogFlag: the access log is on unless --no-access-log,
+// --access-log=false or OUCHIE_ACCESS_LOG=false says otherwise.
+func TestServeAccessLogFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", true},
+		{[]string{"--access-log"}, "", true},
+		{[]string{"--no-access-log"}, "", false},
+		{[]string{"--access-log=false"}, "", false},
+		{nil, "false", false},
+		{[]string{"--access-log"}, "false", true},
+	} {
+		if tt.env != "" {
+			t.Setenv("OUCHIE_ACCESS_LOG", tt.env)
+		} else {
+			os.Unsetenv("OUCHIE_ACCESS_LOG")
+		}
+		var cli CLI
+		parser, err := kong.New(&cli, kong.Exit(func(int) { t.Fatal("exit") }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parser.Parse(append([]string{"serve"}, tt.args...)); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if cli.Serve.AccessLog != tt.want {
+			t.Errorf("%v OUCHIE_ACCESS_LOG=%q: access log %v, want %v", tt.args, tt.env, cli.Serve.AccessLog, tt.want)
+		}
+	}
+}
+
+// TestServeAccessLog: the access log reaches stdout, batched, and every
+// line is written by the time the command returns; with it off, nothing is.
+func TestServeAccessLog(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		stdout := &lockedBuffer{}
+		url, sigs, _, wait := startServeTo(t, &ServeCmd{AccessLog: on}, stdout)
+		for _, path := range []string{"/502", "/503", "/404"} {
+			if code, _ := getJSON(t, url+path); code < 400 {
+				t.Fatalf("%s: %d", path, code)
+			}
+		}
+		sigs <- syscall.SIGTERM
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		got := stdout.String()
+		if n := strings.Count(got, `" 50`) + strings.Count(got, `" 404 `); on && n != 3 || !on && got != "" {
+			t.Errorf("access log %v: stdout\n%s", on, got)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -131,18 +132,24 @@ func TestNginxIngress(t *testing.T) {
 	}
 }
 
-// accessEntry returns the line of ouchie's JSON access log for a request id.
+// accessEntry returns the line of ouchie's JSON access log for a request id,
+// waiting for it: ouchie writes its access log in batches, every 250 ms.
 func accessEntry(t testing.TB, s *ouchieServer, rid string) map[string]any {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(s.output()))
-	for sc.Scan() {
-		var e map[string]any
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e["request_id"] == rid {
-			return e
+	deadline := time.Now().Add(startTimeout)
+	for {
+		sc := bufio.NewScanner(strings.NewReader(s.output()))
+		for sc.Scan() {
+			var e map[string]any
+			if json.Unmarshal(sc.Bytes(), &e) == nil && e["request_id"] == rid {
+				return e
+			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ouchie logged no request with id %q within %s", rid, startTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("ouchie logged no request with id %q", rid)
-	return nil
 }
 
 // TestNginxStatic runs nginx with ouchie's pages as static files
