@@ -35,6 +35,9 @@ func appendSlot[T string | []byte](dst []byte, f int, v T, kind valueKind, max i
 		// Runs of plain ASCII are copied as they are.
 		if plainByte[c] {
 			j := i + 1
+			for j+4 <= len(v) && plainByte[v[j]] && plainByte[v[j+1]] && plainByte[v[j+2]] && plainByte[v[j+3]] {
+				j += 4
+			}
 			for j < len(v) && plainByte[v[j]] {
 				j++
 			}
