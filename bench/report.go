@@ -29,7 +29,8 @@ func (b *bench) printEnv() {
 	} else {
 		fmt.Printf("  CPUs     not pinned: wrk and the server share all %d cores\n", runtime.NumCPU())
 	}
-	fmt.Println("  log      ouchie's access log (always on, to stdout) goes to /dev/null; its cost is in ouchie's figures; nginx's is off")
+	fmt.Println("  log      off in both (ouchie --no-access-log; nginx access_log off), but for the last case, where ouchie's is on,\n" +
+		"           batched to stdout, /dev/null")
 	b.printLoad("before")
 	fmt.Println()
 }

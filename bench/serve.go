@@ -91,9 +91,20 @@ func (b *bench) serveBench(ctx context.Context) error {
 	if skipLog != "" {
 		cs[3].skip = skipLog
 	}
+	logged, err := b.startOuchieLogged(ctx)
+	if err != nil {
+		return err
+	}
 	nginx, err := b.startNginx(ctx)
 	if err != nil {
 		return err
+	}
+	// server is the ouchie a case measures.
+	server := func(c *benchCase) *served {
+		if c.accessLog {
+			return logged
+		}
+		return ouchie
 	}
 
 	// Check each case's answers once, and give nginx ouchie's crashlog page
@@ -105,7 +116,7 @@ func (b *bench) serveBench(ctx context.Context) error {
 		if c.skip != "" {
 			continue
 		}
-		if o.oAnswer, err = check(ouchie, c.ouchie); err != nil {
+		if o.oAnswer, err = check(server(c), c.ouchie); err != nil {
 			return err
 		}
 		if c.nginx.path == "/crashlog.html" {
@@ -123,12 +134,14 @@ func (b *bench) serveBench(ctx context.Context) error {
 			fmt.Fprintf(os.Stderr, "bench: %-34s skipped: %s\n", o.c.name, o.c.skip)
 			continue
 		}
-		if err := b.measure(ctx, o, ouchie, nginx); err != nil {
+		if err := b.measure(ctx, o, server(o.c), nginx); err != nil {
 			return err
 		}
 	}
-	if ouchie.proc.exited() {
-		return fmt.Errorf("ouchie serve exited during the load (%v); see its log with -keep", ouchie.proc.err)
+	for _, s := range []*served{ouchie, logged} {
+		if s.proc.exited() {
+			return fmt.Errorf("ouchie serve exited during the load (%v); see its log with -keep", s.proc.err)
+		}
 	}
 	rss, err := peakRSS(ouchie.proc.pid())
 	if err != nil {
@@ -136,6 +149,7 @@ func (b *bench) serveBench(ctx context.Context) error {
 	}
 	nginxRSS := groupPeakRSS(nginx.proc.pid())
 	ouchie.proc.stop()
+	logged.proc.stop()
 	nginx.proc.stop()
 	b.printServeTable(outs, rss, nginxRSS)
 	return nil
@@ -219,7 +233,7 @@ func (b *bench) startOuchie(ctx context.Context) (s *served, skip string, err er
 	if err := os.WriteFile(token, []byte("bench-admin-token-0123456789abcdef\n"), 0o600); err != nil {
 		return nil, "", err
 	}
-	argv := []string{b.ouchie, "serve", "--dist", b.path("dist/" + b.cfg.theme), "--listen", addr}
+	argv := []string{b.ouchie, "serve", "--dist", b.path("dist/" + b.cfg.theme), "--listen", addr, "--no-access-log"}
 	withAdmin := slices.Concat(argv, []string{"--admin-listen", admin, "--admin-token-file", token})
 	s = &served{name: "ouchie", base: "http://" + addr}
 	logFile := b.path("ouchie.log")
@@ -251,6 +265,22 @@ func (b *bench) startOuchie(ctx context.Context) (s *served, skip string, err er
 		return s, "ouchie crashlog push failed: " + firstLine(string(out)), nil
 	}
 	return s, "", nil
+}
+
+// startOuchieLogged starts a second `ouchie serve` on the bundle with its
+// access log on (stdout, to /dev/null like the first's), no crashlogs.
+func (b *bench) startOuchieLogged(ctx context.Context) (*served, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &served{name: "ouchie", base: "http://" + addr}
+	logFile := b.path("ouchie-access-log.log")
+	argv := []string{b.ouchie, "serve", "--dist", b.path("dist/" + b.cfg.theme), "--listen", addr, "--access-log"}
+	if s.proc, err = b.startLogged("ouchie", logFile, argv); err != nil {
+		return nil, err
+	}
+	return s, waitHTTP(ctx, s.proc, s.base+"/healthz", logFile)
 }
 
 // startLogged starts a server pinned to the servers' CPUs, its stdout (the

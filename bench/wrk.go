@@ -37,6 +37,9 @@ type benchCase struct {
 	target float64
 	// skip, when set, says why the case is not run.
 	skip string
+	// accessLog runs the case against a second ouchie with its access log
+	// on (the first runs with --no-access-log, as nginx runs with none).
+	accessLog bool
 }
 
 // browser is the header set of a page load in Chromium.
@@ -56,8 +59,9 @@ var ingress = append(slices.Clone(browser),
 	"X-Request-ID: "+requestID,
 )
 
-// cases are the four cases of issue 6. The crashlog case's nginx request is
-// for a file holding ouchie's answer, written once ouchie has given it.
+// cases are the four cases of issue 6, and the first again with ouchie's
+// access log on. The crashlog case's nginx request is for a file holding
+// ouchie's answer, written once ouchie has given it.
 func cases() []*benchCase {
 	jsonHeaders := []string{"Accept: application/json", "Accept-Encoding: gzip"}
 	return []*benchCase{
@@ -84,6 +88,12 @@ func cases() []*benchCase {
 				headers: append(slices.Clone(browser), "X-App: "+benchApp)},
 			nginx:  request{path: "/crashlog.html", headers: browser, status: 200},
 			target: 0.3,
+		},
+		{
+			name:      "HTML 502, browser, access log on",
+			ouchie:    request{path: "/502.html", headers: browser, status: 502},
+			nginx:     request{path: "/502.html", headers: browser, status: 200},
+			accessLog: true,
 		},
 	}
 }
