@@ -67,9 +67,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // servePage answers with an error page. The static case (every slot at its
-// default) writes prepared bytes and prepared header values and does not
-// allocate; otherwise the page is assembled from its segments and the
-// escaped slot values in a pooled buffer.
+// default) writes prepared bytes and prepared header values; otherwise the
+// page is assembled in a pooled buffer, from its gzip pieces and the slot
+// values (see stitched) when the client takes gzip, else from its segments
+// and the escaped values. No path allocates once warm.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	st := s.site.Load()
 	t, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
