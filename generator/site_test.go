@@ -155,7 +155,7 @@ func TestBuildIsDeterministic(t *testing.T) {
 
 func TestSmarten(t *testing.T) {
 	for in, want := range map[string]string{
-		`This app couldn't start`:          "This app couldn’t start",
+		`This app couldn't start`:           "This app couldn’t start",
 		`The "platform" failed -- sorry...`: "The “platform” failed – sorry…",
 		`'quoted' and ---`:                  "‘quoted’ and —",
 		`no punctuation`:                    "no punctuation",
