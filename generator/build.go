@@ -4,9 +4,7 @@
 package generator
 
 import (
-	"bytes"
 	"cmp"
-	"compress/gzip"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -231,8 +229,8 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		f := bundle.File{Name: name, Size: len(o.data), SHA256: bundle.Sum(o.data), Slots: o.slots}
 		r.files[name] = o.data
 		if compress && format != bundle.HTTP {
-			r.files[name+".gz"] = gzipBytes(o.data)
-			r.files[name+".br"] = brotliBytes(o.data)
+			r.files[name+".gz"] = bundle.Gzip(o.data)
+			r.files[name+".br"] = bundle.Brotli(o.data, brotli.BestCompression)
 			f.Encodings = []string{"br", "gzip"}
 		}
 		r.page.Files[format] = f
@@ -250,22 +248,6 @@ func normalizeFormats(formats []string) []string {
 		}
 	}
 	return out
-}
-
-func gzipBytes(data []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(data)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
-func brotliBytes(data []byte) []byte {
-	var buf bytes.Buffer
-	bw := brotli.NewWriterLevel(&buf, brotli.BestCompression)
-	_, _ = bw.Write(data)
-	_ = bw.Close()
-	return buf.Bytes()
 }
 
 // cssColor returns a colour checked by accentPattern as CSS.

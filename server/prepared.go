@@ -244,10 +244,10 @@ func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
 	z = &zforms{gz: siblingOf(b, v, "gzip"), br: siblingOf(b, v, "br"), layout: layout(v), gen: gen}
 	z.own, z.fill = stitchForms(v)
 	if z.gz == nil {
-		z.gz = gzipBytes(v.body)
+		z.gz = bundle.Gzip(v.body)
 	}
 	if z.br == nil {
-		z.br = brotliBytes(v.body, c.brotliQuality)
+		z.br = bundle.Brotli(v.body, c.brotliQuality)
 	}
 	c.mu.Lock()
 	c.cache[sum] = z
@@ -309,21 +309,4 @@ func smaller(z, plain []byte) []byte {
 		return nil
 	}
 	return z
-}
-
-func gzipBytes(data []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(data)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
-func brotliBytes(data []byte, quality int) []byte {
-	var buf bytes.Buffer
-	// A 64 KiB window covers any error page and keeps the encoder small.
-	bw := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: quality, LGWin: 16})
-	_, _ = bw.Write(data)
-	_ = bw.Close()
-	return buf.Bytes()
 }

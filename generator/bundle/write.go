@@ -1,9 +1,13 @@
 package bundle
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/andybalholm/brotli"
 )
 
 // WriteDir writes the bundle's files and its manifest into dir, creating dir
@@ -31,4 +35,25 @@ func Open(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return b, nil
+}
+
+// Gzip compresses data as the bundle's .gz siblings are: best compression,
+// no name or time in the header, so the same bytes give the same file.
+func Gzip(data []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level: cannot fail
+	_, _ = zw.Write(data)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// Brotli compresses data as the bundle's .br siblings are, at the given
+// quality (0-11). A 64 KiB window covers any error page and keeps the
+// encoder small.
+func Brotli(data []byte, quality int) []byte {
+	var buf bytes.Buffer
+	bw := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: quality, LGWin: 16})
+	_, _ = bw.Write(data)
+	_ = bw.Close()
+	return buf.Bytes()
 }
