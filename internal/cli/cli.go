@@ -118,6 +118,9 @@ func (e *hintError) Hint() string  { return e.hint }
 
 func withHint(err error, hint string) error { return &hintError{err, hint} }
 
+// embeddedOrigin is how commands name the site built into the binary.
+const embeddedOrigin = "the default site built into ouchie"
+
 // SiteFlag selects a site: a folder, or the embedded default.
 type SiteFlag struct {
 	Src string `help:"Site folder (holding content/, themes/, ouchie.yaml). Default: ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR"`
@@ -130,7 +133,7 @@ func (s SiteFlag) open(env *Env) (fs.FS, string, error) {
 		if st, err := os.Stat("content"); err == nil && st.IsDir() {
 			src = "."
 		} else {
-			return env.DefaultSite, "the default site built into ouchie", nil
+			return env.DefaultSite, embeddedOrigin, nil
 		}
 	}
 	st, err := os.Stat(src)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ import (
 type ServeCmd struct {
 	Listen          string        `help:"Address to serve pages on. Default: ${default}." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
 	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or a dist/ root, where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
-	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
+	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
 	Theme           string        `help:"Theme to serve. Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
@@ -134,13 +135,15 @@ func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), string, []s
 		}
 		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, "bundle " + dir, []string{dir}, nil
 	}
-	fsys, origin, watch := env.DefaultSite, "the default site built into ouchie", []string(nil)
-	if c.Src != "" {
-		st, err := os.Stat(c.Src)
-		if err != nil || !st.IsDir() {
-			return nil, "", nil, withHint(fmt.Errorf("site %s: not a folder", c.Src), "--src names a folder holding content/ and themes/")
-		}
-		fsys, origin, watch = os.DirFS(c.Src), "site "+c.Src, []string{c.Src}
+	// The same choice as every other command: --src, else ./ when it holds
+	// content/, else the embedded default site.
+	fsys, origin, err := SiteFlag{Src: c.Src}.open(env)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var watch []string
+	if origin != embeddedOrigin {
+		watch = []string{cmp.Or(c.Src, ".")}
 	}
 	theme := c.Theme
 	load := func() (*bundle.Bundle, error) {

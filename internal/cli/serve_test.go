@@ -184,7 +184,7 @@ func TestServeErrors(t *testing.T) {
 		{"busy port", ServeCmd{Listen: busy.Addr().String()}, "listen " + busy.Addr().String() + ": address already in use", "--listen"},
 		{"no bundle", ServeCmd{Dist: empty}, "holds no bundle", "ouchie build --out"},
 		{"missing dist", ServeCmd{Dist: filepath.Join(empty, "nope")}, "not a folder", "--dist"},
-		{"missing src", ServeCmd{Src: filepath.Join(empty, "nope")}, "not a folder", "--src"},
+		{"missing src", ServeCmd{Src: filepath.Join(empty, "nope")}, "no such file or directory", "--src"},
 		{"admin without token", ServeCmd{AdminListen: "127.0.0.1:0"}, "--admin-listen needs --admin-token-file", "token"},
 		{"token without admin", ServeCmd{AdminTokenFile: tokenFile}, "without --admin-listen", "--admin-listen"},
 		{"viewing token without logs", ServeCmd{CrashlogTokenFile: tokenFile}, "none are configured", "--crashlog-dir"},
@@ -296,5 +296,36 @@ func TestServeAccessLog(t *testing.T) {
 		if n := strings.Count(got, `" 50`) + strings.Count(got, `" 404 `); on && n != 3 || !on && got != "" {
 			t.Errorf("access log %v: stdout\n%s", on, got)
 		}
+	}
+}
+
+// TestServeSiteInWorkingDir: like every other command, serve with neither
+// --src nor --dist uses ./ when it holds content/.
+func TestServeSiteInWorkingDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := (&InitCmd{Dir: dir}).Run(&Env{Stdout: io.Discard, DefaultSite: repoSite}); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "content", "404.md")
+	src, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("title: Page not found"), []byte("title: Lost in the working dir"), 1)
+	if err := os.WriteFile(page, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	url, sigs, logs, wait := startServe(t, &ServeCmd{})
+	code, got := getJSON(t, url+"/404")
+	sigs <- syscall.SIGTERM
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if code != 404 || got["title"] != "Lost in the working dir" {
+		t.Errorf("/404: %d %v", code, got)
+	}
+	if !strings.Contains(logs.String(), `origin="site ."`) {
+		t.Errorf("log does not say it serves ./:\n%s", logs.String())
 	}
 }
