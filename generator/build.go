@@ -71,7 +71,8 @@ func Load(fsys fs.FS) (*Site, error) {
 	}
 	s.site = SiteData{
 		Name: cfg.Brand.Name, Lang: cfg.Lang, Accent: cssColor(cfg.Brand.Accent), Logo: logo,
-		Links: Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
+		Links:  Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
+		Labels: cfg.Labels,
 	}
 	return s, nil
 }

@@ -25,12 +25,13 @@ type Config struct {
 		Support  string `yaml:"support"`
 		Status   string `yaml:"status"`
 	} `yaml:"links"`
+	Labels        Labels `yaml:"labels"`
 	Lang          string `yaml:"lang"`
 	Theme         string `yaml:"theme"`
 	DefaultStatus int    `yaml:"default_status"`
 }
 
-const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), lang, theme, default_status"
+const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, theme, default_status"
 
 // Defaults for settings a site leaves out.
 const (
@@ -82,6 +83,7 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 	if cfg.Theme == "" {
 		cfg.Theme = DefaultTheme
 	}
+	cfg.Labels = cfg.Labels.withDefaults()
 	if cfg.DefaultStatus == 0 {
 		cfg.DefaultStatus = DefaultStatus
 	} else if cfg.DefaultStatus < 400 || cfg.DefaultStatus > 599 {

@@ -50,12 +50,8 @@ func (s *StatusField) UnmarshalYAML(b []byte) error {
 	return nil
 }
 
-// Sources are the allowed values of the source field, with the words themes show.
-var Sources = map[string]string{
-	"app":      "The application",
-	"platform": "The platform",
-	"client":   "Your request",
-}
+// Sources are the allowed values of the source field: whose problem it is.
+var Sources = []string{"app", "platform", "client"}
 
 var (
 	pageName     = regexp.MustCompile(`^(?:([1-5][0-9][0-9])(?:-([a-z0-9]+(?:-[a-z0-9]+)*))?|([45])xx)$`)
@@ -149,7 +145,7 @@ func (p *Page) check(c *errs) {
 	if strings.TrimSpace(meta.Summary) == "" {
 		doc.add(c, "$", "", "summary is required")
 	}
-	if _, ok := Sources[meta.Source]; !ok {
+	if !slices.Contains(Sources, meta.Source) {
 		at := "$.source"
 		if meta.Source == "" {
 			at = "$"

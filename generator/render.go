@@ -31,6 +31,8 @@ type SiteData struct {
 	Accent template.CSS
 	Logo   template.HTML
 	Links  Links
+	// Labels are the words around the page's text, in the site's language.
+	Labels Labels
 }
 
 // Links are the site's links from ouchie.yaml; each may be empty.
@@ -119,7 +121,7 @@ func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error)
 		Page: PageData{
 			ID: p.ID, Status: string(p.Meta.Status), Variant: p.Variant,
 			Title: p.Meta.Title, Summary: p.Meta.Summary,
-			Source: p.Meta.Source, SourceLabel: Sources[p.Meta.Source],
+			Source: p.Meta.Source, SourceLabel: site.Labels.source(p.Meta.Source),
 			Crashlog: p.Meta.Crashlog, RetryAfter: p.Meta.RetryAfter,
 			Illustration: p.Illustration, Content: body.HTML,
 		},
@@ -163,15 +165,15 @@ func renderText(site SiteData, p *Page, body rendered) []byte {
 	head := slot(bundle.SlotStatus) + " " + p.Meta.Title
 	b.WriteString(head + "\n" + strings.Repeat("=", len(string(p.Meta.Status))+1+len([]rune(p.Meta.Title))) + "\n\n")
 	b.WriteString(p.Meta.Summary + "\n\n")
-	b.WriteString("Whose problem: " + Sources[p.Meta.Source] + "\n\n")
+	b.WriteString(site.Labels.WhoseProblem + " " + site.Labels.source(p.Meta.Source) + "\n\n")
 	b.WriteString(body.Text + "\n")
 	if p.Meta.Crashlog {
-		b.WriteString("Log\n---\n" + slot(bundle.SlotCrashlog) + "\n\n")
+		b.WriteString(site.Labels.CrashLog + "\n" + strings.Repeat("-", len([]rune(site.Labels.CrashLog))) + "\n" + slot(bundle.SlotCrashlog) + "\n\n")
 	}
-	b.WriteString("Request ID: " + slot(bundle.SlotRequestID) + "\n")
+	b.WriteString(site.Labels.RequestID + ": " + slot(bundle.SlotRequestID) + "\n")
 	b.WriteString("-- " + site.Name)
 	for _, l := range []struct{ label, url string }{
-		{"", site.Links.Homepage}, {"support: ", site.Links.Support}, {"status: ", site.Links.Status},
+		{"", site.Links.Homepage}, {site.Labels.Support + ": ", site.Links.Support}, {site.Labels.StatusPage + ": ", site.Links.Status},
 	} {
 		if l.url != "" {
 			b.WriteString(" · " + l.label + l.url)

@@ -27,7 +27,7 @@ func loadTxtar(t testing.TB, file string) (*txtar.Archive, fstest.MapFS) {
 	}
 	m := fstest.MapFS{}
 	for _, f := range a.Files {
-		m[f.Name] = &fstest.MapFile{Data: f.Data, Mode: 0o644}
+		m[f.Name] = &fstest.MapFile{Data: bytes.Clone(f.Data), Mode: 0o644} // a copy: appending must not run into the next file
 	}
 	return a, m
 }

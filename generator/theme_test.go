@@ -79,3 +79,32 @@ func TestGeneratedSite(t *testing.T) {
 		t.Fatalf("%d pages", n)
 	}
 }
+
+// TestLabels: a site's labels replace the English words around its pages,
+// in the theme (SourceLabel, .Site.Labels) and in the text format.
+func TestLabels(t *testing.T) {
+	site := baseSite(t)
+	site["ouchie.yaml"].Data = append(site["ouchie.yaml"].Data, []byte(`labels:
+  whose_problem: "Wessen Problem:"
+  source_app: Die Anwendung
+  request_id: Anfrage-ID
+`)...)
+	site["themes/plain/layouts/partials/footer.html"].Data = []byte(`<footer>{{ .Site.Labels.RequestID }}: {{ slot "request_id" }} · {{ .Site.Labels.Support }}</footer>`)
+	bundles, err := Build(site, Options{Formats: []string{"html", "txt"}})
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	p, _ := bundles[0].Page("502-app-failed-to-boot")
+	html := string(bundles[0].Files[p.Files["html"].Name])
+	txt := string(bundles[0].Files[p.Files["txt"].Name])
+	for _, want := range []string{"Die Anwendung: The app crashed", "Anfrage-ID: ", "· Support</footer>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+	for _, want := range []string{"Wessen Problem: Die Anwendung\n", "Anfrage-ID: \n"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("txt lacks %q:\n%s", want, txt)
+		}
+	}
+}
