@@ -1,6 +1,7 @@
 // Package browsertest runs ouchie's pages in a real Chromium, driven from Go
 // over the DevTools protocol with chromedp. Its tests check every page of
-// every theme of the default site and the preview's live reload; `make
+// every theme of the default site, their accessibility included (contrast,
+// structure, focus, reduced motion), and the preview's live reload; `make
 // screenshots` uses it too.
 //
 // Chromium is found as $OUCHIE_CHROMIUM, else chromium, chromium-browser or
