@@ -1,5 +1,7 @@
 package generator
 
+import "reflect"
+
 // Labels are the words themes put around a page's own text. A site sets them
 // in ouchie.yaml under labels:, to match its lang; any left out keep the
 // English defaults.
@@ -38,25 +40,12 @@ var DefaultLabels = Labels{
 
 // withDefaults fills every empty label from DefaultLabels.
 func (l Labels) withDefaults() Labels {
-	fill := func(s *string, def string) {
-		if *s == "" {
-			*s = def
+	v, def := reflect.ValueOf(&l).Elem(), reflect.ValueOf(DefaultLabels)
+	for i := range v.NumField() {
+		if v.Field(i).String() == "" {
+			v.Field(i).Set(def.Field(i))
 		}
 	}
-	d := DefaultLabels
-	fill(&l.Error, d.Error)
-	fill(&l.WhoseProblem, d.WhoseProblem)
-	fill(&l.SourceApp, d.SourceApp)
-	fill(&l.SourcePlatform, d.SourcePlatform)
-	fill(&l.SourceClient, d.SourceClient)
-	fill(&l.RequestID, d.RequestID)
-	fill(&l.RequestIDHelp, d.RequestIDHelp)
-	fill(&l.CrashLog, d.CrashLog)
-	fill(&l.CrashLogHelp, d.CrashLogHelp)
-	fill(&l.JumpToLog, d.JumpToLog)
-	fill(&l.Homepage, d.Homepage)
-	fill(&l.StatusPage, d.StatusPage)
-	fill(&l.Support, d.Support)
 	return l
 }
 
