@@ -151,11 +151,11 @@ func numberedLog(w io.Writer, size int) string {
 }
 
 // pushStdin runs push with stdin as its input.
-func pushStdin(a adminFixture, stdin io.Reader) (error, string, string) {
+func pushStdin(a adminFixture, stdin io.Reader) (string, string, error) {
 	var stdout, stderr bytes.Buffer
 	c := &CrashlogPushCmd{AdminFlags: AdminFlags{Admin: a.url, TokenFile: a.tokenFile}, App: "web", File: "-", stdin: stdin}
 	err := c.Run(&Env{Stdout: &stdout, Stderr: &stderr})
-	return err, stdout.String(), stderr.String()
+	return stdout.String(), stderr.String(), err
 }
 
 // TestCrashlogPushHuge streams 8 MiB through stdin: the server keeps the
@@ -168,7 +168,7 @@ func TestCrashlogPushHuge(t *testing.T) {
 		lastLine <- numberedLog(pw, 8<<20)
 		pw.Close()
 	}()
-	err, out, errs := pushStdin(a, pr)
+	out, errs, err := pushStdin(a, pr)
 	if err != nil || !strings.Contains(out, "crashlog of web stored (8.0 MiB read from standard input)") {
 		t.Fatalf("push: %v %q %q", err, out, errs)
 	}
@@ -200,7 +200,7 @@ func TestCrashlogPushNeverBlocks(t *testing.T) {
 		close(appDone)
 		pw.Close()
 	}()
-	if err, out, errs := pushStdin(a, pr); err != nil {
+	if out, errs, err := pushStdin(a, pr); err != nil {
 		t.Fatalf("push: %v %q %q", err, out, errs)
 	}
 	if got, _ := a.store.Get("web"); !bytes.HasPrefix(got, []byte("[… ")) {
@@ -235,7 +235,7 @@ func TestCrashlogPushRetries(t *testing.T) {
 				lastLine <- numberedLog(pw, 3<<20)
 				pw.Close()
 			}()
-			err, out, errs := pushStdin(a, pr)
+			out, errs, err := pushStdin(a, pr)
 			if err != nil || !strings.Contains(out, "crashlog of web stored on the second try (last ") || !strings.Contains(errs, "then trying once more") {
 				t.Fatalf("push: %v %q %q", err, out, errs)
 			}
@@ -259,7 +259,7 @@ func TestCrashlogPushRefused(t *testing.T) {
 		numberedLog(pw, 3<<20)
 		wrote <- pw.Close()
 	}()
-	err, _, errs := pushStdin(a, pr)
+	_, errs, err := pushStdin(a, pr)
 	if err == nil || !strings.Contains(err.Error(), "refused the admin token") || !strings.Contains(errs, "reading standard input to its end") {
 		t.Errorf("push with a wrong token: %v %q", err, errs)
 	}

@@ -3,10 +3,10 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	gobuild "go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -51,7 +51,7 @@ func ouchieBuild(t testing.TB) (bin, dist string) {
 		built.dist = filepath.Join(built.dir, "dist")
 		goCmd := "go"
 		if _, err := exec.LookPath(goCmd); err != nil {
-			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+			goCmd = filepath.Join(gobuild.Default.GOROOT, "bin", "go")
 		}
 		build := exec.Command(goCmd, "build", "-o", built.bin, ".")
 		build.Dir = repoRoot

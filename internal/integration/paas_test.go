@@ -44,7 +44,7 @@ func paasRouter(t testing.TB, apps map[string]string, ouchie string) http.Handle
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(&url.URL{Scheme: "http", Host: apps[app]})
 			},
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, _ error) {
 				req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://"+ouchie+"/app-failed-to-boot", nil)
 				req.Header.Set("X-App", app)
 				req.Header.Set("X-Request-ID", rid)
