@@ -13,7 +13,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io/fs"
+	"github.com/ouchie/ouchie/generator"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -170,34 +170,13 @@ func LongCrashlog() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// CopySite writes the site at root (its ouchie.yaml, logo.svg, content/,
-// themes/ and layouts/ where present) into a new temporary folder, as
+// CopySite writes the site at root into a new temporary folder, as
 // `ouchie init` would, and returns the folder.
 func CopySite(t testing.TB, root string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := os.DirFS(root)
-	for _, top := range []string{"ouchie.yaml", "logo.svg", "content", "themes", "layouts"} {
-		err := fs.WalkDir(src, top, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if p == top && top == "layouts" {
-					return fs.SkipDir // optional
-				}
-				return err
-			}
-			out := filepath.Join(dst, filepath.FromSlash(p))
-			if d.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			data, err := fs.ReadFile(src, p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	if _, err := generator.CopySite(os.DirFS(root), dst); err != nil {
+		t.Fatal(err)
 	}
 	return dst
 }

@@ -90,43 +90,14 @@ type InitCmd struct {
 
 // Run copies the embedded site, refusing to overwrite anything.
 func (c *InitCmd) Run(env *Env) error {
-	var files []string
-	err := fs.WalkDir(env.DefaultSite, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			files = append(files, p)
-		}
-		return nil
-	})
+	n, err := generator.CopySite(env.DefaultSite, c.Dir)
+	if errors.Is(err, generator.ErrExist) {
+		return withHint(fmt.Errorf("%w; nothing was written", err), "choose an empty or new folder")
+	}
 	if err != nil {
 		return err
 	}
-	var exists []string
-	for _, f := range files {
-		if _, err := os.Lstat(filepath.Join(c.Dir, f)); err == nil {
-			exists = append(exists, f)
-		}
-	}
-	if len(exists) > 0 {
-		return withHint(fmt.Errorf("%s already holds %s (and %d more of the site's files); nothing was written",
-			c.Dir, exists[0], len(exists)-1), "choose an empty or new folder")
-	}
-	for _, f := range files {
-		data, err := fs.ReadFile(env.DefaultSite, f)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(c.Dir, filepath.FromSlash(f))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(env.Stdout, "wrote the default site (%d files) to %s\nnext: cd %s && ouchie build\n", len(files), c.Dir, c.Dir)
+	fmt.Fprintf(env.Stdout, "wrote the default site (%d files) to %s\nnext: cd %s && ouchie build\n", n, c.Dir, c.Dir)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ouchie/ouchie/generator"
 )
 
 // repoRoot is the default site: the repository's own content/ and themes/.
@@ -24,25 +25,8 @@ const repoRoot = "../.."
 func copySite(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := os.DirFS(repoRoot)
-	for _, top := range []string{"ouchie.yaml", "logo.svg", "content", "themes"} {
-		err := fs.WalkDir(src, top, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			out := filepath.Join(dst, filepath.FromSlash(p))
-			if d.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			data, err := fs.ReadFile(src, p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	if _, err := generator.CopySite(os.DirFS(repoRoot), dst); err != nil {
+		t.Fatal(err)
 	}
 	return dst
 }
