@@ -58,6 +58,20 @@ var (
 	aliasPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})$`)
 )
 
+// PageStatus returns the status part of a page id ("502" for
+// "502-app-crashed", "4xx" for a fallback) and whether id names a valid error
+// page: the file content/<id>.md would be accepted.
+func PageStatus(id string) (string, bool) {
+	m := pageName.FindStringSubmatch(id)
+	switch {
+	case m == nil:
+		return "", false
+	case m[3] != "":
+		return m[3] + "xx", true
+	}
+	return m[1], m[1] >= "400" && m[1] <= "599"
+}
+
 // maxPageSize caps a Markdown file; an error page is short.
 const maxPageSize = 256 << 10
 

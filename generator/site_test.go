@@ -179,3 +179,13 @@ func TestDefaultStatusMayUseFallback(t *testing.T) {
 		t.Errorf("default status %d", bundles[0].Manifest.Site.DefaultStatus)
 	}
 }
+
+func TestPageStatus(t *testing.T) {
+	for id, want := range map[string]string{"404": "404", "502-app-crashed": "502", "4xx": "4xx", "5xx": "5xx",
+		"302": "", "6xx": "", "404-Bad": "", "404_x": "", "": "", "1000": ""} {
+		got, ok := PageStatus(id)
+		if ok != (want != "") || (ok && got != want) {
+			t.Errorf("PageStatus(%q) = %q, %v; want %q", id, got, ok, want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -107,13 +106,11 @@ type NewCmd struct {
 	Page string `arg:"" help:"Page id: STATUS (404), STATUS-VARIANT (503-payment-provider-down), or 4xx/5xx."`
 }
 
-var newPageName = regexp.MustCompile(`^(?:([1-5][0-9][0-9])(?:-([a-z0-9]+(?:-[a-z0-9]+)*))?|([45])xx)$`)
-
 // Run writes content/<id>.md with front matter to fill in.
 func (c *NewCmd) Run(env *Env) error {
-	m := newPageName.FindStringSubmatch(c.Page)
-	if m == nil {
-		return withHint(fmt.Errorf("bad page id %q", c.Page), `use STATUS, STATUS-VARIANT (lowercase words joined by "-"), 4xx or 5xx; e.g. ouchie new 503-payment-provider-down`)
+	status, ok := generator.PageStatus(c.Page)
+	if !ok {
+		return withHint(fmt.Errorf("bad page id %q", c.Page), `use STATUS (400-599), STATUS-VARIANT (lowercase words joined by "-"), 4xx or 5xx; e.g. ouchie new 503-payment-provider-down`)
 	}
 	dir := c.Src
 	if dir == "" {
@@ -122,9 +119,9 @@ func (c *NewCmd) Run(env *Env) error {
 	if st, err := os.Stat(filepath.Join(dir, "content")); err != nil || !st.IsDir() {
 		return withHint(fmt.Errorf("%s holds no content/ folder", dir), "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
 	}
-	status, source, title := m[1], "app", "Something went wrong"
-	if m[3] != "" {
-		status = `"` + m[3] + `xx"`
+	source, title := "app", "Something went wrong"
+	if strings.HasSuffix(status, "xx") {
+		status = `"` + status + `"`
 	}
 	if strings.HasPrefix(c.Page, "4") {
 		source, title = "client", "This request could not be handled"
