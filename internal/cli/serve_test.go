@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -58,6 +59,11 @@ func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- o
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "combined"
+	}
+	if c.ShutdownTimeout == 0 {
+		// kong's default; with none, a client's idle keep-alive connection
+		// can make the shutdown report requests cut off.
+		c.ShutdownTimeout = 10 * time.Second
 	}
 	logs := &lockedBuffer{}
 	env := &Env{Stdout: stdout, Stderr: logs, DefaultSite: repoSite, Log: slog.New(slog.NewTextHandler(logs, nil))}
