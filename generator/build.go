@@ -145,7 +145,7 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 			Manifest: bundle.Manifest{
 				Version: bundle.Version,
 				Theme:   t.Name,
-				Site: bundle.Site{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
+				Site: bundle.Settings{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
 					DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme},
 			},
 			Files: map[string][]byte{},
@@ -205,7 +205,7 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 	if err != nil {
 		return fail(err)
 	}
-	html, err := fillSlots(p, bundle.HTML, htmlRaw)
+	html, err := placeSlots(p, bundle.HTML, htmlRaw)
 	if err != nil {
 		return fail(err)
 	}
@@ -215,11 +215,11 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		case bundle.HTML:
 			o = html
 		case bundle.JSON:
-			o, err = fillSlots(p, format, renderJSON(p))
+			o, err = placeSlots(p, format, renderJSON(p))
 		case bundle.Text:
-			o, err = fillSlots(p, format, renderText(s.site, p, body))
+			o, err = placeSlots(p, format, renderText(s.site, p, body))
 		case bundle.XML:
-			o, err = fillSlots(p, format, renderXML(p))
+			o, err = placeSlots(p, format, renderXML(p))
 		case bundle.HTTP:
 			o.data, err = renderErrorfile(p, html.data)
 		}

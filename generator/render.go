@@ -65,9 +65,9 @@ func slotDefault(p *Page, format, name string) string {
 	return string(p.Meta.Status)
 }
 
-// fillSlots removes slot markers from rendered output, writes each slot's
+// placeSlots takes the slot markers out of rendered output, writes each slot's
 // default in its place and records where it is.
-func fillSlots(p *Page, format string, raw []byte) (output, error) {
+func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	var out output
 	out.data = make([]byte, 0, len(raw))
 	for {

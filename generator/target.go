@@ -13,14 +13,6 @@ import (
 // Targets are the static hosts a build can prepare a bundle for.
 var Targets = []string{"netlify", "cloudflare", "s3", "github-pages"}
 
-// securityHeaders are sent with every page by hosts that take a header file;
-// they match what ouchie serve sends.
-var securityHeaders = []string{
-	"X-Content-Type-Options: nosniff",
-	"X-Robots-Tag: noindex",
-	"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
-}
-
 // AddTarget adds to a bundle what a static host needs beside the pages:
 //
 //   - every host: "<name>.html" copies for each variant and slug alias
@@ -56,8 +48,8 @@ func AddTarget(b *bundle.Bundle, target string) error {
 	case "netlify", "cloudflare":
 		var h strings.Builder
 		h.WriteString("# Written by ouchie build --target " + target + ".\n/*\n")
-		for _, line := range securityHeaders {
-			h.WriteString("  " + line + "\n")
+		for _, ph := range bundle.Headers { // what ouchie serve sends
+			h.WriteString("  " + ph.Name + ": " + ph.Value + "\n")
 		}
 		for _, format := range []string{bundle.JSON, bundle.Text, bundle.XML} {
 			fmt.Fprintf(&h, "/*.%s\n  Content-Type: %s\n", format, bundle.ContentType(format))

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +25,6 @@ func benchRoute(b *testing.B, cfg Config, req *http.Request, wantCode int) {
 	if cfg.Load == nil {
 		cfg.Load = fixed(makeBundle(b, "A", testPages))
 	}
-	cfg.zip = sharedZip
 	srv, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -82,7 +83,7 @@ func BenchmarkCrashlog64K(b *testing.B) {
 func BenchmarkResolve(b *testing.B) {
 	k, _ := testKeys(b)
 	h := headers("X-Format", browserAccept, "Accept", browserAccept)
-	all := formatSet(1<<numFormats - 1)
+	all := formatSet(1<<bundle.NumFormats - 1)
 	b.ReportAllocs()
 	for b.Loop() {
 		t, ext := k.resolve("/H10", "", "")
@@ -94,7 +95,7 @@ func BenchmarkResolve(b *testing.B) {
 // BenchmarkStack: the whole handler with middleware (access log to
 // io.Discard, recovery), still without the network.
 func BenchmarkStack(b *testing.B) {
-	cfg := Config{Load: fixed(makeBundle(b, "A", testPages)), AccessLog: io.Discard, zip: sharedZip}
+	cfg := Config{Load: fixed(makeBundle(b, "A", testPages)), AccessLog: io.Discard}
 	srv, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

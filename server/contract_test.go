@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -118,7 +120,7 @@ func TestRouterContract(t *testing.T) {
 		{name: "request id", path: "/502.json", headers: []string{"X-Request-ID", "req-1"}, status: 502, format: "json", page: "502", rid: "req-1"},
 		{name: "request id in text as is", path: "/502.txt", headers: []string{"X-Request-ID", "<a href='x'>"}, status: 502, format: "txt", page: "502", rid: "<a href='x'>"},
 		{name: "request id in xml", path: "/502.xml", headers: []string{"X-Request-ID", "<a>&"}, status: 502, format: "xml", page: "502", rid: "&lt;a&gt;&amp;"},
-		{name: "request id capped", path: "/502.txt", headers: []string{"X-Request-ID", strings.Repeat("r", 5000)}, status: 502, format: "txt", page: "502", rid: strings.Repeat("r", maxRequestID)},
+		{name: "request id capped", path: "/502.txt", headers: []string{"X-Request-ID", strings.Repeat("r", 5000)}, status: 502, format: "txt", page: "502", rid: strings.Repeat("r", bundle.MaxRequestID)},
 		{name: "request id controls dropped", path: "/502.txt", headers: []string{"X-Request-ID", "a\tb\u0085c\u202ed\u2066"}, status: 502, format: "txt", page: "502", rid: "abcd"},
 
 		{name: "PUT", method: "PUT", path: "/503", body: "x", status: 503, format: "html", page: "503", retry: "120"},
@@ -349,7 +351,7 @@ func TestHealthz(t *testing.T) {
 
 func TestBusyPort(t *testing.T) {
 	ts := open(t, Config{})
-	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), Addr: ts.Addr(), zip: sharedZip})
+	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), Addr: ts.Addr()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server/crashlog"
 )
 
@@ -22,10 +23,6 @@ const (
 
 // route serves the reserved paths and hands everything else to the pages.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if h := s.hook.Load(); h != nil {
-		(*h)(w, r)
-		return
-	}
 	switch r.URL.Path {
 	case "/healthz":
 		s.serveHealth(w, r)
@@ -40,6 +37,7 @@ var (
 	hTextPlain = []string{"text/plain; charset=utf-8"}
 	hMetrics   = []string{"text/plain; version=0.0.4; charset=utf-8"}
 	hLenOK     = []string{"3"}
+	hNosniff   = []string{"nosniff"}
 	okBody     = []byte("ok\n")
 )
 
@@ -62,59 +60,68 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	h["X-Content-Type-Options"] = hNosniff
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_ = s.metrics.write(w, s.site.Load())
+		_ = s.metrics.write(w, s.current.Load())
 	}
 }
 
-// servePage answers with an error page. The static case (every slot at its
-// default) writes prepared bytes and prepared header values; otherwise the
-// page is assembled in a pooled buffer, from its gzip pieces and the slot
-// values (see stitched) when the client takes gzip, else from its segments
-// and the escaped values. No path allocates once warm.
+// servePage answers with an error page: resolve the request to a page, a
+// status and a format; gather the slot values it brings; write. The static
+// case (every slot at its default) writes prepared bytes and prepared header
+// values; otherwise the page is assembled in a pooled buffer, from its gzip
+// pieces and the slot values (see stitched) when the client takes gzip,
+// else by bundle.Layout. No path allocates once warm.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	st := s.site.Load()
-	t, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
-	p := st.pages[t.page]
-	v := p.out[pickFormat(p.has, ext, r.Header)]
+	// Resolve.
+	st := s.current.Load()
+	a, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
+	p := st.pages[a.page]
+	out := p.out[pickFormat(p.has, ext, r.Header)]
 
-	code := t.status
+	// Fill: the values this request brings for the page's slots.
+	vals := bundle.Values{Status: a.statusValue()}
+	if out.Has(bundle.KindRequestID) {
+		vals.RequestID = first(r.Header, headerRequestID)
+	}
+	if out.Has(bundle.KindCrashlog) && s.crashlogs != nil {
+		if app, raw := s.crashlog(r); raw != nil {
+			vals.Crashlog = s.logs.escaped(app, out.Format, raw)
+		}
+	}
+	if !out.Has(bundle.KindStatus) {
+		vals.Status = 0
+	}
+
+	// Write.
+	code := a.status
 	if s.cfg.Always200 {
 		code = http.StatusOK
 	}
-	v.counts.inc(code)
+	out.counts.inc(code)
+	s.write(w, r, out, code, &vals)
+}
 
-	var log []byte // escaped for the format
-	if v.hasSlot[slotCrashlog] && s.crashlogs != nil {
-		if app, raw := s.crashlog(r); raw != nil {
-			log = s.logs.escaped(app, v.format, raw)
-		}
-	}
-	rid := ""
-	if v.hasSlot[slotRequestID] {
-		rid = first(r.Header, headerRequestID)
-	}
-
+// write sends out with its slots filled from vals.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, out *output, code int, vals *bundle.Values) {
 	h := w.Header()
-	h["Content-Type"] = v.hType
+	h["Content-Type"] = out.hType
 	h["Cache-Control"] = hNoStore
-	h["X-Content-Type-Options"] = hNosniff
-	h["X-Robots-Tag"] = hNoIndex
-	h["Content-Security-Policy"] = hCSP
-	h["Vary"] = v.hVary
-	if v.hRetry != nil {
-		h["Retry-After"] = v.hRetry
+	for _, ph := range pageHeaders {
+		h[ph.key] = ph.value
+	}
+	h["Vary"] = out.hVary
+	if out.hRetry != nil {
+		h["Retry-After"] = out.hRetry
 	}
 
-	filled := t.fillStatus && v.hasSlot[slotStatus]
 	br, gz := acceptEncoding(first(r.Header, "Accept-Encoding"))
-	if !filled && rid == "" && log == nil {
-		body, clen := v.body, v.hLen
+	if vals.Status == 0 && vals.RequestID == "" && vals.Crashlog == nil {
+		body, clen := out.body, out.hLen
 		switch {
-		case br > 0 && v.br != nil && (br >= gz || v.gz == nil):
-			body, clen = v.br, v.hLenBr
+		case br > 0 && out.br != nil && (br >= gz || out.gz == nil):
+			body, clen = out.br, out.hLenBr
 			h["Content-Encoding"] = hBrotli
-		case gz > 0 && v.gz != nil:
-			body, clen = v.gz, v.hLenGz
+		case gz > 0 && out.gz != nil:
+			body, clen = out.gz, out.hLenGz
 			h["Content-Encoding"] = hGzip
 		}
 		h["Content-Length"] = clen
@@ -128,17 +135,17 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	// A filled page goes out gzipped when the client takes it (its brotli
 	// form would have to be compressed per request), except with a
 	// crashlog: 64 KiB of log as stored blocks would gain nothing.
-	z := v.gzOwn
-	if filled {
-		z = v.gzFill
+	z := out.gzOwn
+	if vals.Status != 0 {
+		z = out.gzFill
 	}
 	bp := bufPool.Get().(*[]byte)
 	var buf []byte
-	if z != nil && gz > 0 && log == nil {
-		buf = z.fill((*bp)[:0], v.format, t, rid)
+	if z != nil && gz > 0 && vals.Crashlog == nil {
+		buf = z.fill((*bp)[:0], out.Format, vals)
 		h["Content-Encoding"] = hGzip
 	} else {
-		buf = fill((*bp)[:0], v, t, rid, log)
+		buf = out.Append((*bp)[:0], vals)
 	}
 	h["Content-Length"] = contentLength(len(buf))
 	w.WriteHeader(code)
@@ -149,39 +156,6 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		*bp = buf
 		bufPool.Put(bp)
 	}
-}
-
-// fill appends the page with its slots filled: the status a fallback page
-// answers for, the request id escaped for the format, and the crashlog
-// already escaped (nil for the slot's default).
-func fill(buf []byte, v *variant, t target, rid string, log []byte) []byte {
-	for i, seg := range v.segs {
-		buf = append(buf, seg...)
-		if i == len(v.slots) {
-			break
-		}
-		switch v.slots[i] {
-		case slotStatus:
-			if t.fillStatus {
-				buf = strconv.AppendInt(buf, int64(t.status), 10)
-			} else {
-				buf = append(buf, v.defaults[i]...)
-			}
-		case slotRequestID:
-			if rid == "" {
-				buf = append(buf, v.defaults[i]...)
-			} else {
-				buf = appendSlot(buf, v.format, rid, contextValue, maxRequestID)
-			}
-		case slotCrashlog:
-			if log == nil {
-				buf = append(buf, v.defaults[i]...)
-			} else {
-				buf = append(buf, log...)
-			}
-		}
-	}
-	return buf
 }
 
 // lengths caches the Content-Length values of filled pages by length, so a
@@ -216,24 +190,6 @@ func first(h http.Header, key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-// pickFormat chooses the format: the path's extension, then X-Format (an
-// Accept list, as ingress-nginx forwards it, or a bare name), then Accept,
-// then HTML, always among the formats the page has.
-func pickFormat(have formatSet, ext int, h http.Header) int {
-	if have.has(ext) {
-		return ext
-	}
-	if xf := first(h, headerFormat); xf != "" {
-		if f, ok := negotiate(xf, have); ok {
-			return f
-		}
-	}
-	if f, ok := negotiate(first(h, "Accept"), have); ok {
-		return f
-	}
-	return have.first()
 }
 
 // crashlog decides whether this request may see the app's crashlog and

@@ -25,7 +25,7 @@ var handlerCases = []struct {
 
 func handlerServer(t testing.TB) *Server {
 	t.Helper()
-	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), zip: sharedZip, Crashlogs: fakeSource{"web": []byte(benchLog)}})
+	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), Crashlogs: fakeSource{"web": []byte(benchLog)}})
 	if err != nil {
 		t.Fatal(err)
 	}

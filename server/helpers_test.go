@@ -146,9 +146,6 @@ func makeBundle(t testing.TB, marker string, pages []tpage) *bundle.Bundle {
 
 type bundleT = bundle.Bundle
 
-// sharedZip keeps the test servers from compressing the same pages again.
-var sharedZip = newCompressor(11)
-
 // fixed returns a loader that always returns b.
 func fixed(b *bundle.Bundle) func() (*bundle.Bundle, error) {
 	return func() (*bundle.Bundle, error) { return b, nil }
@@ -191,9 +188,6 @@ func open(t testing.TB, cfg Config) *testServer {
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
-	}
-	if cfg.zip == nil {
-		cfg.zip = sharedZip
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(ts.log, nil))
@@ -378,3 +372,7 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// benchLog is a 64 KiB crashlog: log lines with markup and an ampersand to
+// escape.
+var benchLog = strings.Repeat("2026-01-02T03:04:05Z app[web.1]: Error: <connect> ECONNREFUSED 127.0.0.1:5432 & retrying\n", 800)[:64<<10]

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"bytes"
 	"container/list"
 	"sync"
@@ -42,7 +44,7 @@ type logCache struct {
 
 type logKey struct {
 	app    string
-	escape int // the format, XML counted as HTML
+	escape bundle.Format // the format, XML counted as HTML
 }
 
 type logEntry struct {
@@ -64,12 +66,12 @@ func newLogCache(maxEntries, maxBytes int) *logCache {
 }
 
 // escaped returns app's log (as the source returned it, non-empty)
-// cleaned, capped and escaped for format f, as appendSlot makes it. The
-// caller must not modify the result.
-func (c *logCache) escaped(app string, f int, log []byte) []byte {
+// cleaned, capped and escaped for format f, as bundle.AppendValue makes it.
+// The caller must not modify the result.
+func (c *logCache) escaped(app string, f bundle.Format, log []byte) []byte {
 	k := logKey{app: app, escape: f}
-	if f == fmtXML {
-		k.escape = fmtHTML
+	if f == bundle.FormatXML {
+		k.escape = bundle.FormatHTML
 	}
 	c.mu.Lock()
 	if el, ok := c.entries[k]; ok {
@@ -82,7 +84,7 @@ func (c *logCache) escaped(app string, f int, log []byte) []byte {
 	c.mu.Unlock()
 
 	c.misses.Add(1)
-	esc := appendSlot(make([]byte, 0, len(log)+len(log)/8), f, log, logValue, maxCrashlog)
+	esc := bundle.AppendValue(make([]byte, 0, len(log)+len(log)/8), f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
 	if bytes.Equal(esc, log) {
 		esc = log // text, and logs with nothing to escape: no copy kept
 	}

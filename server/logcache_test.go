@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"bytes"
 	"fmt"
 	"strings"
@@ -11,13 +13,14 @@ import (
 )
 
 // TestLogCache: a log is escaped once per app and escaping, and what comes
-// out is what appendSlot makes; a new slice from the source is a new log.
+// out is what bundle.AppendValue makes; a new slice from the source is a new log.
 func TestLogCache(t *testing.T) {
 	c := newLogCache(8, 1<<20)
 	log := []byte(hostileLog + "\x00\u202e\xff")
 	for range 3 {
-		for f := range numFormats {
-			want := appendSlot(nil, f, log, logValue, maxCrashlog)
+		for f := range bundle.FormatHTTP { // the formats served
+
+			want := bundle.AppendValue(nil, f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
 			if got := c.escaped("web", f, log); !bytes.Equal(got, want) {
 				t.Fatalf("format %d: %q, want %q", f, got, want)
 			}
@@ -34,23 +37,23 @@ func TestLogCache(t *testing.T) {
 	// The same bytes in a new slice: a new log, escaped again, in place of
 	// the old entry.
 	again := bytes.Clone(log)
-	c.escaped("web", fmtHTML, again)
+	c.escaped("web", bundle.FormatHTML, again)
 	if n := c.misses.Load(); n != 4 {
 		t.Errorf("a new slice did not miss (%d escapes)", n)
 	}
 	// A shorter view of the same bytes is another log too.
-	if got, want := c.escaped("web", fmtHTML, again[:5]), appendSlot(nil, fmtHTML, again[:5], logValue, maxCrashlog); !bytes.Equal(got, want) {
+	if got, want := c.escaped("web", bundle.FormatHTML, again[:5]), bundle.AppendValue(nil, bundle.FormatHTML, bundle.KindCrashlog, again[:5], bundle.MaxCrashlog); !bytes.Equal(got, want) {
 		t.Errorf("prefix of the log: %q, want %q", got, want)
 	}
 	// Another app with the very same slice has its own entry.
-	c.escaped("api", fmtHTML, again)
+	c.escaped("api", bundle.FormatHTML, again)
 	if n := c.misses.Load(); n != 6 {
 		t.Errorf("%d escapes, want 6", n)
 	}
 
 	// Text with nothing to drop is kept as the source slice itself.
 	plain := []byte("nothing to escape here\n")
-	if got := c.escaped("web", fmtText, plain); &got[0] != &plain[0] {
+	if got := c.escaped("web", bundle.FormatText, plain); &got[0] != &plain[0] {
 		t.Error("text log copied")
 	}
 }
@@ -64,7 +67,7 @@ func TestLogCacheBounds(t *testing.T) {
 	for i := range 20 {
 		app := fmt.Sprintf("app%d", i)
 		logs[app] = []byte(strings.Repeat("<", 1000)) // 1,000 source + 4,000 escaped bytes
-		c.escaped(app, fmtHTML, logs[app])
+		c.escaped(app, bundle.FormatHTML, logs[app])
 		if n, size := c.stats(); n > 4 || size > 10<<10 {
 			t.Fatalf("after %d logs: %d entries, %d bytes", i+1, n, size)
 		}
@@ -74,26 +77,26 @@ func TestLogCacheBounds(t *testing.T) {
 	}
 	// The two most recent are cached; using app18 keeps it over app19.
 	misses := c.misses.Load()
-	c.escaped("app18", fmtHTML, logs["app18"])
-	c.escaped("app19", fmtHTML, logs["app19"])
+	c.escaped("app18", bundle.FormatHTML, logs["app18"])
+	c.escaped("app19", bundle.FormatHTML, logs["app19"])
 	if c.misses.Load() != misses {
 		t.Error("recent logs were evicted")
 	}
-	c.escaped("app18", fmtHTML, logs["app18"])
-	c.escaped("app0", fmtHTML, logs["app0"]) // evicts app19
-	c.escaped("app18", fmtHTML, logs["app18"])
+	c.escaped("app18", bundle.FormatHTML, logs["app18"])
+	c.escaped("app0", bundle.FormatHTML, logs["app0"]) // evicts app19
+	c.escaped("app18", bundle.FormatHTML, logs["app18"])
 	if c.misses.Load() != misses+1 {
 		t.Errorf("%d misses, want 1: least recently used was not the one evicted", c.misses.Load()-misses)
 	}
 
 	big := []byte(strings.Repeat("&", 4<<10))
-	if got := c.escaped("big", fmtHTML, big); len(got) != 5*len(big) {
+	if got := c.escaped("big", bundle.FormatHTML, big); len(got) != 5*len(big) {
 		t.Fatalf("big log escaped to %d bytes", len(got))
 	}
 	if _, size := c.stats(); size > 10<<10 {
 		t.Errorf("%d bytes kept", size)
 	}
-	c.escaped("big", fmtHTML, big)
+	c.escaped("big", bundle.FormatHTML, big)
 	if c.misses.Load() != misses+3 {
 		t.Error("a log over the byte bound was kept")
 	}
@@ -109,8 +112,8 @@ func TestLogCacheConcurrent(t *testing.T) {
 			for i := range 200 {
 				app := fmt.Sprintf("app%d", (g+i)%5)
 				log := []byte(fmt.Sprintf("%s <%d> & \"%d\"\n", app, i, g))
-				f := i % numFormats
-				want := appendSlot(nil, f, log, logValue, maxCrashlog)
+				f := bundle.Format(i) % bundle.NumFormats
+				want := bundle.AppendValue(nil, f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
 				for range 3 {
 					if got := c.escaped(app, f, log); !bytes.Equal(got, want) {
 						t.Errorf("%s format %d: %q, want %q", app, f, got, want)

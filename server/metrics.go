@@ -74,7 +74,7 @@ func (m *metrics) counts(page, format string) *statusCounts {
 }
 
 // write writes every metric in the Prometheus text exposition format.
-func (m *metrics) write(w io.Writer, st *site) error {
+func (m *metrics) write(w io.Writer, st *prepared) error {
 	bw := bufio.NewWriter(w)
 	m.mu.Lock()
 	keys := make([]pageFormat, 0, len(m.pages))

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/handlers"
+
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // Access log formats.
@@ -94,7 +96,7 @@ func (s *Server) writeJSONLog(w io.Writer, p handlers.LogFormatterParams) {
 		DurationMS:  float64(time.Since(p.TimeStamp).Microseconds()) / 1000,
 		Referer:     capped(r.Referer(), maxContextURI),
 		UserAgent:   capped(r.UserAgent(), maxContext),
-		RequestID:   capped(first(h, headerRequestID), maxRequestID),
+		RequestID:   capped(first(h, headerRequestID), bundle.MaxRequestID),
 		Code:        capped(first(h, headerCode), maxContext),
 		Format:      capped(first(h, headerFormat), maxContext),
 		OriginalURI: capped(first(h, "X-Original-Uri"), maxContextURI),
@@ -110,6 +112,12 @@ func (s *Server) writeJSONLog(w io.Writer, p handlers.LogFormatterParams) {
 	}
 	_, _ = w.Write(append(line, '\n'))
 }
+
+// Caps on what a request may put in an access log line.
+const (
+	maxContext    = 256
+	maxContextURI = 1024
+)
 
 // capped cuts s to at most n bytes, at a character boundary.
 func capped(s string, n int) string {

@@ -7,11 +7,22 @@ import (
 	"testing"
 )
 
+// panicSource is a crashlog source that panics on a lookup of app "boom".
+type panicSource struct{}
+
+func (panicSource) Lookup(app string) ([]byte, bool) {
+	if app == "boom" {
+		panic("kaboom")
+	}
+	return nil, false
+}
+
+// TestPanicRecovery: a panic anywhere in a request (here in a crashlog
+// source) answers 500, is logged with its stack and counted, and the server
+// goes on serving.
 func TestPanicRecovery(t *testing.T) {
-	ts := open(t, Config{})
-	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
-	ts.hook.Store(&boom)
-	resp, _ := ts.get(t, "/boom")
+	ts := open(t, Config{Crashlogs: panicSource{}})
+	resp, _ := ts.get(t, "/boom", "X-Code", "H10", "X-App", "boom")
 	if resp.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", resp.StatusCode)
 	}
@@ -21,7 +32,6 @@ func TestPanicRecovery(t *testing.T) {
 	if !strings.Contains(ts.access.String(), `"GET /boom HTTP/1.1" 500 `) {
 		t.Errorf("access log does not record the 500:\n%s", ts.access.String())
 	}
-	ts.hook.Store(nil)
 	_, m := ts.get(t, "/metrics")
 	if !strings.Contains(string(m), "ouchie_panics_total 1\n") {
 		t.Errorf("metrics:\n%s", m)

@@ -15,42 +15,27 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// site is a bundle prepared for serving: every page × format as ready bytes
-// and header values, so a request is a lookup plus a write. It is immutable
-// once built; a reload builds a new one and swaps it in.
-type site struct {
+// prepared is a bundle prepared for serving: every page × format as ready
+// bytes and header values, so a request is a lookup plus a write. It is
+// immutable once built; a reload builds a new one and swaps it in.
+type prepared struct {
 	theme    string
-	name     string
 	pages    []*page
 	keys     *keys
 	formats  formatSet // the formats any page has
 	loadedAt time.Time
 }
 
-// page is one error page of the bundle.
+// page is one error page of the bundle: its outputs by format.
 type page struct {
-	id       string
-	crashlog bool
-	out      [numFormats]*variant
-	has      formatSet
+	out [bundle.NumFormats]*output
+	has formatSet
 }
 
-// Kinds of slot, by index into a variant's slots.
-const (
-	slotStatus = iota
-	slotRequestID
-	slotCrashlog
-)
-
-// variant is one page in one format.
-type variant struct {
-	format int
-	file   string
-	// segs are the literal bytes around the slots: segs[0] slot[0] segs[1] ...
-	segs     [][]byte
-	slots    []int
-	defaults [][]byte // each slot's default bytes
-	hasSlot  [3]bool
+// output is one page in one format.
+type output struct {
+	*bundle.Layout
+	file string
 	// body is the page with every slot at its default, as identity, gzip
 	// and brotli; gz and br are nil where compressing does not pay.
 	body, gz, br []byte
@@ -67,11 +52,18 @@ type variant struct {
 // append by anyone downstream copies rather than writes into it.
 var (
 	hNoStore = []string{"no-store"}
-	hNosniff = []string{"nosniff"}
-	hNoIndex = []string{"noindex"}
-	hCSP     = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"}
 	hGzip    = []string{"gzip"}
 	hBrotli  = []string{"br"}
+	// pageHeaders are bundle.Headers, the headers every page carries.
+	pageHeaders = func() (h [len(bundle.Headers)]struct {
+		key   string
+		value []string
+	}) {
+		for i, ph := range bundle.Headers {
+			h[i].key, h[i].value = ph.Name, []string{ph.Value}
+		}
+		return h
+	}()
 )
 
 // prepareOptions carries what preparation needs beyond the bundle.
@@ -84,7 +76,7 @@ type prepareOptions struct {
 }
 
 // prepare validates b and builds its serving form.
-func prepare(b *bundle.Bundle, o prepareOptions) (*site, error) {
+func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
@@ -100,16 +92,16 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &site{theme: m.Theme, name: m.Site.Name, keys: k, loadedAt: time.Now()}
-	var jobs []*variant
+	s := &prepared{theme: m.Theme, keys: k, loadedAt: time.Now()}
+	var jobs []*output
 	for _, bp := range m.Pages {
-		p := &page{id: bp.ID, crashlog: bp.Crashlog}
+		p := &page{}
 		for name, f := range bp.Files {
-			fi := formatIndex(name)
-			if fi < 0 {
+			fi, ok := servedFormat(name)
+			if !ok {
 				continue // the HAProxy errorfile is not served
 			}
-			v, err := newVariant(b, &bp, fi, f, o)
+			v, err := newOutput(b, &bp, fi, f, o)
 			if err != nil {
 				return nil, err
 			}
@@ -127,44 +119,30 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*site, error) {
 	return s, nil
 }
 
-func newVariant(b *bundle.Bundle, bp *bundle.Page, fi int, f bundle.File, o prepareOptions) (*variant, error) {
+func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.File, o prepareOptions) (*output, error) {
 	data := b.Files[f.Name]
-	v := &variant{
-		format: fi,
+	l, err := bundle.NewLayout(data, f, fi)
+	if err != nil {
+		return nil, fmt.Errorf("page %s: %w", bp.ID, err)
+	}
+	if l.Has(bundle.KindCrashlog) && !bp.Crashlog {
+		return nil, fmt.Errorf("page %s: %s has a crashlog slot but the page does not show crashlogs", bp.ID, f.Name)
+	}
+	v := &output{
+		Layout: l,
 		file:   f.Name,
-		segs:   bundle.Segments(data, f),
 		body:   data,
-		hType:  []string{bundle.ContentType(formatNames[fi])},
+		hType:  []string{bundle.ContentType(fi.Name())},
 		hLen:   []string{strconv.Itoa(len(data))},
 		hVary:  []string{o.vary},
 	}
-	for _, sl := range f.Slots {
-		kind := -1
-		switch sl.Name {
-		case bundle.SlotStatus:
-			kind = slotStatus
-		case bundle.SlotRequestID:
-			kind = slotRequestID
-		case bundle.SlotCrashlog:
-			kind = slotCrashlog
-			if !bp.Crashlog {
-				return nil, fmt.Errorf("page %s: %s has a crashlog slot but the page does not show crashlogs", bp.ID, f.Name)
-			}
-		}
-		if kind < 0 {
-			return nil, fmt.Errorf("page %s: %s: unknown slot %q", bp.ID, f.Name, sl.Name)
-		}
-		v.slots = append(v.slots, kind)
-		v.defaults = append(v.defaults, data[sl.Offset:sl.Offset+sl.Len])
-		v.hasSlot[kind] = true
-	}
-	if v.hasSlot[slotCrashlog] {
+	if l.Has(bundle.KindCrashlog) {
 		v.hVary = []string{o.varyCrashlog}
 	}
 	if bp.RetryAfter > 0 {
 		v.hRetry = []string{strconv.Itoa(bp.RetryAfter)}
 	}
-	v.counts = o.metrics.counts(bp.ID, formatNames[fi])
+	v.counts = o.metrics.counts(bp.ID, fi.Name())
 	return v, nil
 }
 
@@ -194,8 +172,8 @@ func newCompressor(brotliQuality int) *compressor {
 	return &compressor{brotliQuality: brotliQuality, cache: map[string]*zforms{}}
 }
 
-// compress fills gz and br of every variant, in parallel.
-func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
+// compress fills gz and br of every output, in parallel.
+func (c *compressor) compress(b *bundle.Bundle, vs []*output) {
 	c.mu.Lock()
 	c.gen++
 	gen := c.gen
@@ -230,7 +208,7 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*variant) {
 	}
 }
 
-func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
+func (c *compressor) forms(b *bundle.Bundle, v *output, gen int) *zforms {
 	sum := bundle.Sum(v.body)
 	c.mu.Lock()
 	z, ok := c.cache[sum]
@@ -257,24 +235,24 @@ func (c *compressor) forms(b *bundle.Bundle, v *variant, gen int) *zforms {
 
 // stitchForms makes v's gzip forms for filled slots: with the request id
 // filled in, and with the status too.
-func stitchForms(v *variant) (own, fill *stitched) {
-	own = newStitched(v, func(kind int) bool { return kind == slotRequestID })
+func stitchForms(v *output) (own, fill *stitched) {
+	own = newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID })
 	fill = own
-	if v.hasSlot[slotStatus] {
-		fill = newStitched(v, func(kind int) bool { return kind == slotRequestID || kind == slotStatus })
+	if v.Has(bundle.KindStatus) {
+		fill = newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID || k == bundle.KindStatus })
 	}
 	return own, fill
 }
 
 // layout describes where v's slots are: their kinds and the lengths of the
 // segments and defaults between them.
-func layout(v *variant) string {
+func layout(v *output) string {
 	var b []byte
-	for i, seg := range v.segs {
+	for i, seg := range v.Segs {
 		b = strconv.AppendInt(b, int64(len(seg)), 10)
-		if i < len(v.slots) {
-			b = append(b, ' ', byte('a'+v.slots[i]))
-			b = strconv.AppendInt(b, int64(len(v.defaults[i])), 10)
+		if i < len(v.Kinds) {
+			b = append(b, ' ', byte('a'+v.Kinds[i]))
+			b = strconv.AppendInt(b, int64(len(v.Defaults[i])), 10)
 			b = append(b, ' ')
 		}
 	}
@@ -283,7 +261,7 @@ func layout(v *variant) string {
 
 // siblingOf returns the bundle's precompressed sibling of v's file when it
 // has one that decodes to the file's bytes.
-func siblingOf(b *bundle.Bundle, v *variant, enc string) []byte {
+func siblingOf(b *bundle.Bundle, v *output, enc string) []byte {
 	z, ok := b.Files[v.file+bundle.EncodingSuffix(enc)]
 	if !ok {
 		return nil

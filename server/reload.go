@@ -24,7 +24,7 @@ func (s *Server) Reload() error {
 		s.log.Error("reload failed; still serving the previous bundle", "origin", s.cfg.Origin, "err", err)
 		return err
 	}
-	s.site.Store(st)
+	s.current.Store(st)
 	s.metrics.reload.Add(1)
 	s.log.Info("reloaded", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages))
 	return nil

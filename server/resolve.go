@@ -2,49 +2,37 @@ package server
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// Formats the server negotiates, by index. The HAProxy errorfile format
-// (bundle.HTTP) is a file for HAProxy's configuration, not a response body,
-// so it is never served.
-const (
-	fmtHTML = iota
-	fmtJSON
-	fmtText
-	fmtXML
-	numFormats
-)
-
-// formatNames maps a format index to its bundle name.
-var formatNames = [numFormats]string{bundle.HTML, bundle.JSON, bundle.Text, bundle.XML}
-
-// formatIndex returns the index of a bundle format name, or -1.
-func formatIndex(name string) int {
-	for i, n := range formatNames {
-		if n == name {
-			return i
-		}
-	}
-	return -1
+// servedFormat returns the format of a bundle file name the server serves.
+// The HAProxy errorfile (bundle.HTTP) is a file for HAProxy's
+// configuration, not a response body, so it is never served.
+func servedFormat(name string) (bundle.Format, bool) {
+	f, ok := bundle.ParseFormat(name)
+	return f, ok && f != bundle.FormatHTTP
 }
 
-// formatSet is a set of format indices.
+// formatSet is a set of formats.
 type formatSet uint8
 
-func (s formatSet) has(f int) bool { return f >= 0 && f < numFormats && s&(1<<f) != 0 }
+// setOf returns the set holding f alone.
+func setOf(f bundle.Format) formatSet { return 1 << f }
+
+func (s formatSet) has(f bundle.Format) bool { return s&setOf(f) != 0 }
 
 // first returns the set's first format in preference order (HTML first).
-func (s formatSet) first() int {
-	for f := range numFormats {
+func (s formatSet) first() bundle.Format {
+	for f := range bundle.NumFormats {
 		if s.has(f) {
 			return f
 		}
 	}
-	return fmtHTML
+	return bundle.FormatHTML
 }
 
 // Statuses the server answers with: error statuses only. A request naming any
@@ -54,13 +42,22 @@ const (
 	maxStatus = 599
 )
 
-// target is what a request resolved to: the page that answers, the status of
+// answer is what a request resolved to: the page that answers, the status of
 // the response, and whether the page's status slot must show that status
 // (a fallback or default page answering a status that is not its own).
-type target struct {
+type answer struct {
 	page       int
 	status     int
 	fillStatus bool
+}
+
+// statusValue is the status slot's value: the status when the page must
+// show it, else 0 (the slot's default).
+func (a answer) statusValue() int {
+	if a.fillStatus {
+		return a.status
+	}
+	return 0
 }
 
 // keys resolves router keys (page ids, variants, aliases, statuses) to pages.
@@ -76,7 +73,7 @@ type keys struct {
 	status     []int
 	isFallback []bool
 	// def answers malformed requests, with status defStatus.
-	def target
+	def answer
 }
 
 // newKeys indexes pages. defaultStatus is the status (400-599) answered when
@@ -118,7 +115,7 @@ func newKeys(pages []bundle.Page, defaultStatus int) (*keys, error) {
 	}
 	// The default page: the default status's page or fallback, else a
 	// fallback of either class, else the first page.
-	k.def = target{page: -1, status: defaultStatus}
+	k.def = answer{page: -1, status: defaultStatus}
 	if i := k.byStatus[defaultStatus-minStatus]; i >= 0 {
 		k.def.page = i
 	} else if i := k.fallback[defaultStatus/100-4]; i >= 0 {
@@ -134,7 +131,7 @@ func newKeys(pages []bundle.Page, defaultStatus int) (*keys, error) {
 
 // forStatus resolves an error status: its own page, else its class's
 // fallback, else the default page; the response keeps the status.
-func (k *keys) forStatus(status int) target {
+func (k *keys) forStatus(status int) answer {
 	i := k.byStatus[status-minStatus]
 	if i < 0 {
 		i = k.fallback[status/100-4]
@@ -142,12 +139,12 @@ func (k *keys) forStatus(status int) target {
 	if i < 0 {
 		i = k.def.page
 	}
-	return target{page: i, status: status, fillStatus: k.isFallback[i] || k.status[i] != status}
+	return answer{page: i, status: status, fillStatus: k.isFallback[i] || k.status[i] != status}
 }
 
 // page returns the page a key names directly, with the page's own status.
-func (k *keys) page(i int) target {
-	return target{page: i, status: k.status[i], fillStatus: false}
+func (k *keys) page(i int) answer {
+	return answer{page: i, status: k.status[i], fillStatus: false}
 }
 
 // maxKey bounds the keys looked up; longer ones name no page.
@@ -155,10 +152,10 @@ const maxKey = 64
 
 // lookup resolves one key: a status ("418"), a page id, variant or alias
 // (case-insensitive). ok is false when the key names nothing.
-func (k *keys) lookup(key string) (target, bool) {
+func (k *keys) lookup(key string) (answer, bool) {
 	if s, ok := parseStatus(key); ok {
 		if s < minStatus || s > maxStatus {
-			return target{}, false
+			return answer{}, false
 		}
 		return k.forStatus(s), true
 	}
@@ -167,13 +164,13 @@ func (k *keys) lookup(key string) (target, bool) {
 
 // named looks up the page named key, or key+"-"+variant when variant is not
 // empty, case-insensitively and without allocating.
-func (k *keys) named(key, variant string) (target, bool) {
+func (k *keys) named(key, variant string) (answer, bool) {
 	n := len(key)
 	if variant != "" {
 		n += 1 + len(variant)
 	}
 	if key == "" || n > maxKey {
-		return target{}, false
+		return answer{}, false
 	}
 	var buf [maxKey]byte
 	lowerInto(buf[:], key)
@@ -184,7 +181,7 @@ func (k *keys) named(key, variant string) (target, bool) {
 	if i, ok := k.byKey[string(buf[:n])]; ok {
 		return k.page(i), true
 	}
-	return target{}, false
+	return answer{}, false
 }
 
 // lowerInto copies s into dst, ASCII letters lowercased.
@@ -215,75 +212,93 @@ func parseStatus(s string) (int, bool) {
 }
 
 // fromPath resolves a request path: /{key}, /{key}.{ext}, /{status}/{variant}
-// and /{status}/{variant}.{ext}, one trailing slash allowed. format is the
-// extension's format index, or -1 when there is none.
-func (k *keys) fromPath(p string) (t target, format int, ok bool) {
-	format = -1
+// and /{status}/{variant}.{ext}, one trailing slash allowed. ext holds the
+// extension's format, or is empty when there is none.
+func (k *keys) fromPath(p string) (t answer, ext formatSet, ok bool) {
 	p = strings.TrimPrefix(p, "/")
 	p = strings.TrimSuffix(p, "/")
 	if p == "" || len(p) > 2*maxKey {
-		return target{}, format, false
+		return answer{}, ext, false
 	}
 	if dot := strings.LastIndexByte(p, '.'); dot >= 0 && strings.IndexByte(p[dot:], '/') < 0 {
-		if f := extFormat(p[dot+1:]); f >= 0 {
-			format = f
+		if f, ok := extFormat(p[dot+1:]); ok {
+			ext = setOf(f)
 			p = p[:dot]
 		}
 	}
 	first, rest, two := strings.Cut(p, "/")
 	if !two {
 		t, ok = k.lookup(first)
-		return t, format, ok
+		return t, ext, ok
 	}
 	if rest == "" || strings.IndexByte(rest, '/') >= 0 {
-		return target{}, format, false
+		return answer{}, ext, false
 	}
 	s, isStatus := parseStatus(first)
 	if !isStatus || s < minStatus || s > maxStatus {
-		return target{}, format, false
+		return answer{}, ext, false
 	}
 	// /{status}/{variant}: the variant's page when it has that status,
 	// else the status's own page.
 	if t, ok := k.named(first, rest); ok && k.status[t.page] == s && !k.isFallback[t.page] {
-		return t, format, true
+		return t, ext, true
 	}
-	return k.forStatus(s), format, true
+	return k.forStatus(s), ext, true
 }
 
-// extFormat maps a path extension (case-insensitive) to a format index.
-func extFormat(ext string) int {
+// extFormat maps a path extension (case-insensitive) to a format.
+func extFormat(ext string) (bundle.Format, bool) {
 	switch strings.ToLower(ext) {
 	case "html", "htm":
-		return fmtHTML
+		return bundle.FormatHTML, true
 	case "json":
-		return fmtJSON
+		return bundle.FormatJSON, true
 	case "txt", "text":
-		return fmtText
+		return bundle.FormatText, true
 	case "xml":
-		return fmtXML
+		return bundle.FormatXML, true
 	}
-	return -1
+	return 0, false
 }
 
 // resolve picks the page for a request: the path when it names one, else
 // the X-Code header, else the ?code= query parameter, else the default page.
-// It never fails: anything unknown or malformed gets the default.
-func (k *keys) resolve(path, xcode, rawQuery string) (target, int) {
-	t, format, ok := k.fromPath(path)
+// It never fails: anything unknown or malformed gets the default. ext
+// holds the format the path's extension names, if any.
+func (k *keys) resolve(path, xcode, rawQuery string) (answer, formatSet) {
+	t, ext, ok := k.fromPath(path)
 	if ok {
-		return t, format
+		return t, ext
 	}
 	if xcode != "" {
 		if t, ok := k.lookup(strings.TrimSpace(xcode)); ok {
-			return t, format
+			return t, ext
 		}
 	}
 	if code, found := queryCode(rawQuery); found {
 		if t, ok := k.lookup(code); ok {
-			return t, format
+			return t, ext
 		}
 	}
-	return k.def, format
+	return k.def, ext
+}
+
+// pickFormat chooses the format: the path's extension, then X-Format (an
+// Accept list, as ingress-nginx forwards it, or a bare name), then Accept,
+// then HTML, always among the formats the page has.
+func pickFormat(have, ext formatSet, h http.Header) bundle.Format {
+	if have&ext != 0 {
+		return ext.first()
+	}
+	if xf := first(h, headerFormat); xf != "" {
+		if f, ok := negotiate(xf, have); ok {
+			return f
+		}
+	}
+	if f, ok := negotiate(first(h, "Accept"), have); ok {
+		return f
+	}
+	return have.first()
 }
 
 // queryCode returns the first "code" parameter of a raw query, unescaped.
@@ -318,15 +333,15 @@ const (
 // the most specific range winning ties, then the earliest) among the formats
 // in have. Bare format names ("json", "html") are accepted, as X-Format
 // sends them. ok is false when no entry matched an available format.
-func negotiate(list string, have formatSet) (format int, ok bool) {
+func negotiate(list string, have formatSet) (format bundle.Format, ok bool) {
 	bestQ, bestSpec := -1, -1
 	for list != "" {
 		var entry string
 		entry, list, _ = strings.Cut(list, ",")
 		media, params, _ := strings.Cut(entry, ";")
 		media = strings.TrimSpace(media)
-		f, spec := mediaFormat(media, have)
-		if f < 0 {
+		f, spec, found := mediaFormat(media, have)
+		if !found {
 			continue
 		}
 		q, valid := qValue(params)
@@ -341,34 +356,37 @@ func negotiate(list string, have formatSet) (format int, ok bool) {
 }
 
 // mediaTypes maps lowercased media ranges and bare format names to formats.
-var mediaTypes = map[string]struct{ format, spec int }{
-	"text/html":             {fmtHTML, specFull},
-	"application/xhtml+xml": {fmtHTML, specFull},
-	"html":                  {fmtHTML, specFull},
-	"application/json":      {fmtJSON, specFull},
-	"json":                  {fmtJSON, specFull},
-	"text/plain":            {fmtText, specFull},
-	"txt":                   {fmtText, specFull},
-	"text":                  {fmtText, specFull},
-	"plain":                 {fmtText, specFull},
-	"application/xml":       {fmtXML, specFull},
-	"text/xml":              {fmtXML, specFull},
-	"xml":                   {fmtXML, specFull},
-	"text/*":                {fmtHTML, specType},
-	"application/*":         {fmtJSON, specType},
-	"*/*":                   {fmtHTML, specAny},
-	"*":                     {fmtHTML, specAny},
+var mediaTypes = map[string]struct {
+	format bundle.Format
+	spec   int
+}{
+	"text/html":             {bundle.FormatHTML, specFull},
+	"application/xhtml+xml": {bundle.FormatHTML, specFull},
+	"html":                  {bundle.FormatHTML, specFull},
+	"application/json":      {bundle.FormatJSON, specFull},
+	"json":                  {bundle.FormatJSON, specFull},
+	"text/plain":            {bundle.FormatText, specFull},
+	"txt":                   {bundle.FormatText, specFull},
+	"text":                  {bundle.FormatText, specFull},
+	"plain":                 {bundle.FormatText, specFull},
+	"application/xml":       {bundle.FormatXML, specFull},
+	"text/xml":              {bundle.FormatXML, specFull},
+	"xml":                   {bundle.FormatXML, specFull},
+	"text/*":                {bundle.FormatHTML, specType},
+	"application/*":         {bundle.FormatJSON, specType},
+	"*/*":                   {bundle.FormatHTML, specAny},
+	"*":                     {bundle.FormatHTML, specAny},
 }
 
 // maxMedia bounds the media ranges looked up.
 const maxMedia = 64
 
 // mediaFormat maps a media range (or a bare format name) to an available
-// format and its specificity; -1 when it maps to none of have. Wildcards
-// take the best format the page has within their range.
-func mediaFormat(media string, have formatSet) (int, int) {
+// format and its specificity; ok is false when it maps to none of have.
+// Wildcards take the best format the page has within their range.
+func mediaFormat(media string, have formatSet) (f bundle.Format, spec int, ok bool) {
 	if media == "" || len(media) > maxMedia {
-		return -1, 0
+		return 0, 0, false
 	}
 	var buf [maxMedia]byte
 	lowerInto(buf[:], media)
@@ -377,27 +395,27 @@ func mediaFormat(media string, have formatSet) (int, int) {
 		// Structured syntax suffixes: application/problem+json, application/atom+xml.
 		switch {
 		case strings.IndexByte(media, '/') <= 0:
-			return -1, 0
+			return 0, 0, false
 		case hasSuffixFold(media, "+json"):
-			m.format, m.spec = fmtJSON, specFull
+			m.format, m.spec = bundle.FormatJSON, specFull
 		case hasSuffixFold(media, "+xml"):
-			m.format, m.spec = fmtXML, specFull
+			m.format, m.spec = bundle.FormatXML, specFull
 		default:
-			return -1, 0
+			return 0, 0, false
 		}
 	}
 	switch {
 	case m.spec == specAny:
-		return have.first(), specAny
-	case m.spec == specType && !have.has(m.format) && m.format == fmtHTML:
-		m.format = fmtText
-	case m.spec == specType && !have.has(m.format) && m.format == fmtJSON:
-		m.format = fmtXML
+		return have.first(), specAny, true
+	case m.spec == specType && !have.has(m.format) && m.format == bundle.FormatHTML:
+		m.format = bundle.FormatText
+	case m.spec == specType && !have.has(m.format) && m.format == bundle.FormatJSON:
+		m.format = bundle.FormatXML
 	}
 	if !have.has(m.format) {
-		return -1, 0
+		return 0, 0, false
 	}
-	return m.format, m.spec
+	return m.format, m.spec, true
 }
 
 func hasSuffixFold(s, suffix string) bool {

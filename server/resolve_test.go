@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -25,46 +27,46 @@ func TestResolve(t *testing.T) {
 		page               string
 		status             int
 		fill               bool
-		ext                int
+		ext                formatSet
 	}{
-		{"/502", "", "", "502", 502, false, -1},
-		{"/502.json", "", "", "502", 502, false, fmtJSON},
-		{"/502.HTM", "", "", "502", 502, false, fmtHTML},
-		{"/502.text", "", "", "502", 502, false, fmtText},
-		{"/502/app-crashed", "", "", "502-app-crashed", 502, false, -1},
-		{"/502/App-Crashed.xml", "", "", "502-app-crashed", 502, false, fmtXML},
-		{"/500/app-crashed", "", "", "500", 500, false, -1},
-		{"/418/app-crashed", "", "", "4xx", 418, true, -1},
-		{"/H10", "", "", "502-app-crashed", 502, false, -1},
-		{"/crashed.txt", "", "", "502-app-crashed", 502, false, fmtText},
-		{"/4xx", "", "", "4xx", 400, false, -1},
-		{"/5XX", "", "", "5xx", 500, false, -1},
-		{"/400", "", "", "400", 400, false, -1},
-		{"/401", "", "", "4xx", 401, true, -1},
-		{"/422", "", "", "4xx", 422, true, -1},
-		{"/", "502", "", "502", 502, false, -1},
-		{"", "502", "", "502", 502, false, -1},
-		{"/", "", "code=503", "503", 503, false, -1},
-		{"/", "", "code=5%30%33", "503", 503, false, -1},
-		{"/", "", "a=b&code=H10&code=500", "502-app-crashed", 502, false, -1},
-		{"/", "nope", "code=500", "500", 500, false, -1},
-		{"/502", "404", "code=500", "502", 502, false, -1},
-		{"/.json", "502", "", "502", 502, false, fmtJSON},
-		{"/", "", "", "404", 404, false, -1},
-		{"/x/y/z", "", "", "404", 404, false, -1},
-		{"/200", "", "", "404", 404, false, -1},
-		{"/600", "", "", "404", 404, false, -1},
-		{"/099", "", "", "404", 404, false, -1},
-		{"/5O2", "", "", "404", 404, false, -1},
-		{"/502/", "", "", "502", 502, false, -1},
-		{"//502", "", "", "404", 404, false, -1},
-		{"/502//", "", "", "404", 404, false, -1},
-		{"/abc/app-crashed", "", "", "404", 404, false, -1},
+		{"/502", "", "", "502", 502, false, 0},
+		{"/502.json", "", "", "502", 502, false, setOf(bundle.FormatJSON)},
+		{"/502.HTM", "", "", "502", 502, false, setOf(bundle.FormatHTML)},
+		{"/502.text", "", "", "502", 502, false, setOf(bundle.FormatText)},
+		{"/502/app-crashed", "", "", "502-app-crashed", 502, false, 0},
+		{"/502/App-Crashed.xml", "", "", "502-app-crashed", 502, false, setOf(bundle.FormatXML)},
+		{"/500/app-crashed", "", "", "500", 500, false, 0},
+		{"/418/app-crashed", "", "", "4xx", 418, true, 0},
+		{"/H10", "", "", "502-app-crashed", 502, false, 0},
+		{"/crashed.txt", "", "", "502-app-crashed", 502, false, setOf(bundle.FormatText)},
+		{"/4xx", "", "", "4xx", 400, false, 0},
+		{"/5XX", "", "", "5xx", 500, false, 0},
+		{"/400", "", "", "400", 400, false, 0},
+		{"/401", "", "", "4xx", 401, true, 0},
+		{"/422", "", "", "4xx", 422, true, 0},
+		{"/", "502", "", "502", 502, false, 0},
+		{"", "502", "", "502", 502, false, 0},
+		{"/", "", "code=503", "503", 503, false, 0},
+		{"/", "", "code=5%30%33", "503", 503, false, 0},
+		{"/", "", "a=b&code=H10&code=500", "502-app-crashed", 502, false, 0},
+		{"/", "nope", "code=500", "500", 500, false, 0},
+		{"/502", "404", "code=500", "502", 502, false, 0},
+		{"/.json", "502", "", "502", 502, false, setOf(bundle.FormatJSON)},
+		{"/", "", "", "404", 404, false, 0},
+		{"/x/y/z", "", "", "404", 404, false, 0},
+		{"/200", "", "", "404", 404, false, 0},
+		{"/600", "", "", "404", 404, false, 0},
+		{"/099", "", "", "404", 404, false, 0},
+		{"/5O2", "", "", "404", 404, false, 0},
+		{"/502/", "", "", "502", 502, false, 0},
+		{"//502", "", "", "404", 404, false, 0},
+		{"/502//", "", "", "404", 404, false, 0},
+		{"/abc/app-crashed", "", "", "404", 404, false, 0},
 	}
 	for _, tt := range tests {
 		got, ext := k.resolve(tt.path, tt.xcode, tt.query)
 		if id := pages[got.page].id; id != tt.page || got.status != tt.status || got.fillStatus != tt.fill || ext != tt.ext {
-			t.Errorf("resolve(%q, %q, %q) = %s %d fill=%v ext=%d, want %s %d fill=%v ext=%d",
+			t.Errorf("resolve(%q, %q, %q) = %s %d fill=%v ext=%b, want %s %d fill=%v ext=%b",
 				tt.path, tt.xcode, tt.query, id, got.status, got.fillStatus, ext, tt.page, tt.status, tt.fill, tt.ext)
 		}
 	}
@@ -100,42 +102,42 @@ func TestDefaultPage(t *testing.T) {
 }
 
 func TestNegotiate(t *testing.T) {
-	all := formatSet(1<<numFormats - 1)
-	htmlJSON := formatSet(1<<fmtHTML | 1<<fmtJSON)
-	textOnly := formatSet(1 << fmtText)
+	all := formatSet(1<<bundle.NumFormats - 1)
+	htmlJSON := formatSet(1<<bundle.FormatHTML | 1<<bundle.FormatJSON)
+	textOnly := formatSet(1 << bundle.FormatText)
 	tests := []struct {
 		list   string
 		have   formatSet
-		format int
+		format bundle.Format
 		ok     bool
 	}{
-		{browserAccept, all, fmtHTML, true},
-		{"application/json", all, fmtJSON, true},
-		{"application/json; charset=utf-8", all, fmtJSON, true},
-		{"Application/JSON", all, fmtJSON, true},
-		{"application/vnd.api+json", all, fmtJSON, true},
-		{"text/plain", all, fmtText, true},
-		{"text/xml", all, fmtXML, true},
-		{"application/atom+xml", all, fmtXML, true},
-		{"*/*", all, fmtHTML, true},
-		{"*/*", textOnly, fmtText, true},
-		{"text/*", all, fmtHTML, true},
-		{"text/*", textOnly, fmtText, true},
-		{"application/*", all, fmtJSON, true},
-		{"application/json, text/plain, */*", all, fmtJSON, true},
-		{"text/plain;q=0.9, application/json", all, fmtJSON, true},
-		{"application/json;q=0.9, text/plain;q=0.91", all, fmtText, true},
-		{"*/*;q=0.1, text/plain;q=0.1", all, fmtText, true},
+		{browserAccept, all, bundle.FormatHTML, true},
+		{"application/json", all, bundle.FormatJSON, true},
+		{"application/json; charset=utf-8", all, bundle.FormatJSON, true},
+		{"Application/JSON", all, bundle.FormatJSON, true},
+		{"application/vnd.api+json", all, bundle.FormatJSON, true},
+		{"text/plain", all, bundle.FormatText, true},
+		{"text/xml", all, bundle.FormatXML, true},
+		{"application/atom+xml", all, bundle.FormatXML, true},
+		{"*/*", all, bundle.FormatHTML, true},
+		{"*/*", textOnly, bundle.FormatText, true},
+		{"text/*", all, bundle.FormatHTML, true},
+		{"text/*", textOnly, bundle.FormatText, true},
+		{"application/*", all, bundle.FormatJSON, true},
+		{"application/json, text/plain, */*", all, bundle.FormatJSON, true},
+		{"text/plain;q=0.9, application/json", all, bundle.FormatJSON, true},
+		{"application/json;q=0.9, text/plain;q=0.91", all, bundle.FormatText, true},
+		{"*/*;q=0.1, text/plain;q=0.1", all, bundle.FormatText, true},
 		{"text/plain", htmlJSON, 0, false},
-		{"text/plain, */*;q=0.5", htmlJSON, fmtHTML, true},
+		{"text/plain, */*;q=0.5", htmlJSON, bundle.FormatHTML, true},
 		{"application/json;q=0", all, 0, false},
 		{"application/json;q=2", all, 0, false},
 		{"application/json;q=abc", all, 0, false},
 		{"application/json;q=0.0001", all, 0, false},
-		{"application/json;level=1;q=1.000", all, fmtJSON, true},
-		{"json", all, fmtJSON, true},
-		{"HTML", all, fmtHTML, true},
-		{"txt", all, fmtText, true},
+		{"application/json;level=1;q=1.000", all, bundle.FormatJSON, true},
+		{"json", all, bundle.FormatJSON, true},
+		{"HTML", all, bundle.FormatHTML, true},
+		{"txt", all, bundle.FormatText, true},
 		{"image/png", all, 0, false},
 		{"", all, 0, false},
 		{",,, ;;;", all, 0, false},
@@ -149,22 +151,22 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestPickFormat(t *testing.T) {
-	all := formatSet(1<<numFormats - 1)
+	all := formatSet(1<<bundle.NumFormats - 1)
 	for _, tt := range []struct {
-		ext     int
+		ext     formatSet
 		headers []string
 		have    formatSet
-		want    int
+		want    bundle.Format
 	}{
-		{fmtJSON, []string{"Accept", "text/plain"}, all, fmtJSON},
-		{fmtXML, nil, formatSet(1 << fmtHTML), fmtHTML},
-		{-1, []string{"X-Format", "json", "Accept", "text/plain"}, all, fmtJSON},
-		{-1, []string{"X-Format", "nothing/here", "Accept", "text/plain"}, all, fmtText},
-		{-1, nil, all, fmtHTML},
-		{-1, nil, formatSet(1 << fmtJSON), fmtJSON},
+		{setOf(bundle.FormatJSON), []string{"Accept", "text/plain"}, all, bundle.FormatJSON},
+		{setOf(bundle.FormatXML), nil, formatSet(1 << bundle.FormatHTML), bundle.FormatHTML},
+		{0, []string{"X-Format", "json", "Accept", "text/plain"}, all, bundle.FormatJSON},
+		{0, []string{"X-Format", "nothing/here", "Accept", "text/plain"}, all, bundle.FormatText},
+		{0, nil, all, bundle.FormatHTML},
+		{0, nil, formatSet(1 << bundle.FormatJSON), bundle.FormatJSON},
 	} {
 		if got := pickFormat(tt.have, tt.ext, http.Header(headers(tt.headers...))); got != tt.want {
-			t.Errorf("pickFormat(%d, %v) = %d, want %d", tt.ext, tt.headers, got, tt.want)
+			t.Errorf("pickFormat(%b, %v) = %d, want %d", tt.ext, tt.headers, got, tt.want)
 		}
 	}
 }
@@ -178,38 +180,6 @@ func TestParseQ(t *testing.T) {
 	for _, in := range []string{"", "2", "1.5", "1.001", "0.1234", "-1", ".5", "0,5", "q"} {
 		if _, ok := parseQ(in); ok {
 			t.Errorf("parseQ(%q) accepted", in)
-		}
-	}
-}
-
-func TestAppendSlot(t *testing.T) {
-	tests := []struct {
-		f    int
-		kind valueKind
-		in   string
-		max  int
-		want string
-	}{
-		{fmtHTML, contextValue, `<a href="x">&'`, 100, "&lt;a href=&#34;x&#34;&gt;&amp;&#39;"},
-		{fmtXML, contextValue, `<a>&`, 100, "&lt;a&gt;&amp;"},
-		{fmtJSON, contextValue, `"\</script>`, 100, `\"\\\u003c/script\u003e`},
-		{fmtJSON, logValue, "a\nb\tc\u2028d", 100, `a\nb\tc\u2028d`},
-		{fmtText, contextValue, "a\nb\tc\x00d\x1b[31me\u0085f\u202eg", 100, "abcd[31mefg"},
-		{fmtText, logValue, "a\nb\tc\x00d\re", 100, "a\nb\tcde"},
-		{fmtHTML, logValue, "a\xffb", 100, "a\ufffdb"},
-		{fmtText, contextValue, "abcdef", 3, "abc"},
-		{fmtText, contextValue, "ab\u00e9cd", 3, "ab"}, // é is two bytes: not cut in half
-		{fmtText, contextValue, "ab\u00e9cd", 4, "ab\u00e9"},
-		{fmtHTML, contextValue, "<<<<", 2, "&lt;&lt;"},
-		{fmtText, contextValue, "\xff\xff", 4, "\ufffd"},
-		{fmtXML, logValue, "a\ufffeb\uffff", 100, "ab"},
-	}
-	for _, tt := range tests {
-		if got := string(appendSlot(nil, tt.f, tt.in, tt.kind, tt.max)); got != tt.want {
-			t.Errorf("appendSlot(%d, %q, %d) = %q, want %q", tt.f, tt.in, tt.max, got, tt.want)
-		}
-		if got := string(appendSlot(nil, tt.f, []byte(tt.in), tt.kind, tt.max)); got != tt.want {
-			t.Errorf("appendSlot(%d, []byte %q) = %q, want %q", tt.f, tt.in, got, tt.want)
 		}
 	}
 }
@@ -239,8 +209,8 @@ func FuzzResolve(f *testing.F) {
 		if !got.fillStatus && got.status != pages[got.page].status {
 			t.Fatalf("page %s answers %d without showing it", pages[got.page].id, got.status)
 		}
-		if ext < -1 || ext >= numFormats {
-			t.Fatalf("extension format %d", ext)
+		if ext&(ext-1) != 0 || ext >= 1<<bundle.FormatHTTP {
+			t.Fatalf("extension formats %b", ext)
 		}
 		if again, ext2 := k.resolve(path, xcode, query); again != got || ext2 != ext {
 			t.Fatal("not deterministic")
@@ -253,21 +223,21 @@ func FuzzResolve(f *testing.F) {
 				}
 			}
 		}
-		have := formatSet(1<<fmtHTML | 1<<fmtText)
+		have := formatSet(1<<bundle.FormatHTML | 1<<bundle.FormatText)
 		f := pickFormat(have, ext, http.Header{"X-Format": {xformat}, "Accept": {accept}})
 		if !have.has(f) {
 			t.Fatalf("format %d not available", f)
 		}
-		for format := range numFormats {
-			out := appendSlot(nil, format, xformat, contextValue, maxRequestID)
+		for format := range bundle.NumFormats {
+			out := bundle.AppendValue(nil, format, bundle.KindRequestID, xformat, bundle.MaxRequestID)
 			var s string
 			switch {
 			case !utf8.Valid(out),
-				(format == fmtHTML || format == fmtXML) && strings.ContainsAny(string(out), "<>\"'"),
-				format == fmtJSON && (strings.ContainsAny(string(out), "<>") || json.Unmarshal([]byte(`"`+string(out)+`"`), &s) != nil):
+				(format == bundle.FormatHTML || format == bundle.FormatXML) && strings.ContainsAny(string(out), "<>\"'"),
+				format == bundle.FormatJSON && (strings.ContainsAny(string(out), "<>") || json.Unmarshal([]byte(`"`+string(out)+`"`), &s) != nil):
 				t.Fatalf("escaped %q as %q for format %d", xformat, out, format)
 			}
-			if len(appendSlot(nil, fmtText, xformat, contextValue, maxRequestID)) > maxRequestID {
+			if len(bundle.AppendValue(nil, bundle.FormatText, bundle.KindRequestID, xformat, bundle.MaxRequestID)) > bundle.MaxRequestID {
 				t.Fatal("cap exceeded")
 			}
 		}

@@ -85,16 +85,13 @@ type Config struct {
 	// BrotliQuality (0-11, default 11) for bodies the bundle did not
 	// precompress.
 	BrotliQuality int
-
-	// zip, set by tests only, shares compressed forms between servers.
-	zip *compressor
 }
 
 // Server serves one bundle at a time; Reload swaps in a new one atomically.
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
-	site      atomic.Pointer[site]
+	current   atomic.Pointer[prepared]
 	metrics   *metrics
 	zip       *compressor
 	crashlogs crashlog.Source
@@ -106,8 +103,6 @@ type Server struct {
 	accessLog io.Writer  // cfg.AccessLog, or the buffer in front of it
 	logBuf    *logBuffer // the buffer, or nil
 	handler   http.Handler
-	// hook, set by tests only, replaces the routes.
-	hook atomic.Pointer[http.HandlerFunc]
 
 	reloadMu sync.Mutex
 
@@ -164,14 +159,11 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.Log,
 		metrics:   newMetrics(),
-		zip:       cfg.zip,
+		zip:       newCompressor(cfg.BrotliQuality),
 		crashlogs: cfg.Crashlogs,
 		logs:      newLogCache(logCacheEntries, logCacheBytes),
 		appHeader: textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
 		errc:      make(chan error, 2),
-	}
-	if s.zip == nil {
-		s.zip = newCompressor(cfg.BrotliQuality)
 	}
 	s.accessLog = cfg.AccessLog
 	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
@@ -196,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.site.Store(st)
+	s.current.Store(st)
 	s.handler = s.wrap(http.HandlerFunc(s.route))
 	return s, nil
 }
@@ -222,7 +214,7 @@ func validHeaderName(name string) bool {
 }
 
 // load calls the loader and prepares what it returns.
-func (s *Server) load() (*site, error) {
+func (s *Server) load() (*prepared, error) {
 	b, err := s.cfg.Load()
 	if err != nil {
 		return nil, err
@@ -271,7 +263,7 @@ func (s *Server) Open() error {
 		ErrorLog:          errorLog,
 	}
 	s.serve(s.http, ln)
-	st := s.site.Load()
+	st := s.current.Load()
 	s.log.Info("serving error pages", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages),
 		"formats", formatList(st.formats), "listen", "http://"+ln.Addr().String())
 	if adminL != nil {
@@ -330,9 +322,9 @@ func listen(addr string) (net.Listener, error) {
 
 func formatList(fs formatSet) string {
 	var names []string
-	for f := range numFormats {
+	for f := range bundle.NumFormats {
 		if fs.has(f) {
-			names = append(names, formatNames[f])
+			names = append(names, f.Name())
 		}
 	}
 	return strings.Join(names, ",")

@@ -5,7 +5,8 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
-	"strconv"
+
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // stitched is a page's gzip form for requests that fill slots (a request
@@ -22,9 +23,9 @@ import (
 // fill, and the status slots of a page answering its own status) keep their
 // default inside the runs, so they compress with the text around them.
 type stitched struct {
-	runs     []gzRun  // len(slots)+1 runs: runs[0] slot[0] runs[1] ...
-	slots    []int    // kind of each filled slot
-	defaults [][]byte // each filled slot's default bytes
+	runs     []gzRun           // len(kinds)+1 runs: runs[0] slot[0] runs[1] ...
+	kinds    []bundle.SlotKind // kind of each filled slot
+	defaults [][]byte          // each filled slot's default bytes
 }
 
 // gzRun is a literal run of a page, compressed.
@@ -39,25 +40,25 @@ type gzRun struct {
 // compresses the runs between them. It returns nil when v has no such slot,
 // or when the gzip form with every slot at its default would not be smaller
 // than the page itself.
-func newStitched(v *variant, filled func(kind int) bool) *stitched {
+func newStitched(v *output, filled func(bundle.SlotKind) bool) *stitched {
 	st := &stitched{}
 	var run []byte
-	for i, seg := range v.segs {
+	for i, seg := range v.Segs {
 		run = append(run, seg...)
-		if i == len(v.slots) {
+		if i == len(v.Kinds) {
 			break
 		}
-		if !filled(v.slots[i]) {
-			run = append(run, v.defaults[i]...)
+		if !filled(v.Kinds[i]) {
+			run = append(run, v.Defaults[i]...)
 			continue
 		}
 		st.runs = append(st.runs, compressRun(run))
-		st.slots = append(st.slots, v.slots[i])
-		st.defaults = append(st.defaults, v.defaults[i])
+		st.kinds = append(st.kinds, v.Kinds[i])
+		st.defaults = append(st.defaults, v.Defaults[i])
 		run = nil
 	}
 	st.runs = append(st.runs, compressRun(run))
-	if len(st.slots) == 0 {
+	if len(st.kinds) == 0 {
 		return nil
 	}
 	size := len(gzHeader) + len(gzEnd) + 8
@@ -88,32 +89,18 @@ func compressRun(run []byte) gzRun {
 	return r
 }
 
-// fill appends the gzip form of the page with its slots filled, as fill
-// does for the identity form.
-func (st *stitched) fill(dst []byte, f int, t target, rid string) []byte {
+// fill appends the gzip form of the page with its slots filled from vals,
+// as bundle.Layout.Append does for the identity form. vals carries no
+// crashlog: a crashlog page goes out as identity.
+func (st *stitched) fill(dst []byte, f bundle.Format, vals *bundle.Values) []byte {
 	z := gzStream{buf: append(dst, gzHeader...)}
 	for i := range st.runs {
 		z.literal(&st.runs[i])
-		if i == len(st.slots) {
+		if i == len(st.kinds) {
 			break
 		}
 		start := z.openStored()
-		switch st.slots[i] {
-		case slotStatus:
-			if t.fillStatus {
-				z.buf = strconv.AppendInt(z.buf, int64(t.status), 10)
-			} else {
-				z.buf = append(z.buf, st.defaults[i]...)
-			}
-		case slotRequestID:
-			if rid == "" {
-				z.buf = append(z.buf, st.defaults[i]...)
-			} else {
-				z.buf = appendSlot(z.buf, f, rid, contextValue, maxRequestID)
-			}
-		default:
-			z.buf = append(z.buf, st.defaults[i]...)
-		}
+		z.buf = vals.Append(z.buf, f, st.kinds[i], st.defaults[i])
 		z.closeStored(start)
 	}
 	return z.end()

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/ouchie/ouchie/generator/bundle"
+
 	"bytes"
 	"compress/gzip"
 	"hash/crc32"
@@ -54,7 +56,7 @@ func stitchValues(st *stitched, vals [][]byte) []byte {
 	z := gzStream{buf: append([]byte(nil), gzHeader...)}
 	for i := range st.runs {
 		z.literal(&st.runs[i])
-		if i == len(st.slots) {
+		if i == len(st.kinds) {
 			break
 		}
 		start := z.openStored()
@@ -66,16 +68,16 @@ func stitchValues(st *stitched, vals [][]byte) []byte {
 
 // stitchTestVariant is a page of runs around three request id slots, the
 // middle one between two slots (an empty run).
-func stitchTestVariant() *variant {
-	v := &variant{
-		segs:     [][]byte{[]byte("<!doctype html><p>" + strings.Repeat("run one ", 200)), []byte(" and "), nil, []byte(strings.Repeat("the end ", 100))},
-		slots:    []int{slotRequestID, slotCrashlog, slotRequestID},
-		defaults: [][]byte{[]byte("-"), nil, []byte("")},
-	}
-	for i, seg := range v.segs {
+func stitchTestVariant() *output {
+	v := &output{Layout: &bundle.Layout{
+		Segs:     [][]byte{[]byte("<!doctype html><p>" + strings.Repeat("run one ", 200)), []byte(" and "), nil, []byte(strings.Repeat("the end ", 100))},
+		Kinds:    []bundle.SlotKind{bundle.KindRequestID, bundle.KindCrashlog, bundle.KindRequestID},
+		Defaults: [][]byte{[]byte("-"), nil, []byte("")},
+	}}
+	for i, seg := range v.Segs {
 		v.body = append(v.body, seg...)
-		if i < len(v.defaults) {
-			v.body = append(v.body, v.defaults[i]...)
+		if i < len(v.Defaults) {
+			v.body = append(v.body, v.Defaults[i]...)
 		}
 	}
 	return v
@@ -85,8 +87,8 @@ func stitchTestVariant() *variant {
 // block holds, decode to the page with those values in place.
 func TestStitchedValues(t *testing.T) {
 	v := stitchTestVariant()
-	st := newStitched(v, func(kind int) bool { return kind == slotRequestID })
-	if st == nil || len(st.runs) != 3 || len(st.slots) != 2 {
+	st := newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID })
+	if st == nil || len(st.runs) != 3 || len(st.kinds) != 2 {
 		t.Fatalf("stitched %+v", st)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -104,7 +106,7 @@ func TestStitchedValues(t *testing.T) {
 	for _, a := range values {
 		for _, b := range values {
 			z := stitchValues(st, [][]byte{a, b})
-			want := bytes.Join([][]byte{v.segs[0], a, v.segs[1], v.defaults[1], v.segs[2], b, v.segs[3]}, nil)
+			want := bytes.Join([][]byte{v.Segs[0], a, v.Segs[1], v.Defaults[1], v.Segs[2], b, v.Segs[3]}, nil)
 			if got := gunzip(t, z); !bytes.Equal(got, want) {
 				t.Fatalf("values of %d and %d bytes: decoded %d bytes, want %d", len(a), len(b), len(got), len(want))
 			}
@@ -125,20 +127,20 @@ func TestStitchedPages(t *testing.T) {
 			}
 			for _, filled := range []bool{false, true} {
 				z := v.gzOwn
-				tg := target{status: 502}
+				tg := answer{status: 502}
 				if filled {
-					z, tg = v.gzFill, target{status: 418, fillStatus: true}
+					z, tg = v.gzFill, answer{status: 418, fillStatus: true}
 				}
 				if z == nil {
-					t.Fatalf("page %s %s: no gzip form", p.id, v.file)
+					t.Fatalf("%s: no gzip form", v.file)
 				}
 				for _, rid := range rids {
-					got := gunzip(t, z.fill(nil, v.format, tg, rid))
-					if want := fill(nil, v, tg, rid, nil); !bytes.Equal(got, want) {
-						t.Errorf("page %s %s, status filled %v, request id %q:\n got %q\nwant %q", p.id, v.file, filled, rid, got, want)
+					got := gunzip(t, z.fill(nil, v.Format, &bundle.Values{Status: tg.statusValue(), RequestID: rid}))
+					if want := v.Append(nil, &bundle.Values{Status: tg.statusValue(), RequestID: rid}); !bytes.Equal(got, want) {
+						t.Errorf("%s, status filled %v, request id %q:\n got %q\nwant %q", v.file, filled, rid, got, want)
 					}
-					if zlen := len(z.fill(nil, v.format, tg, rid)); zlen >= len(v.body) {
-						t.Errorf("page %s %s: gzip %d bytes, page %d", p.id, v.file, zlen, len(v.body))
+					if zlen := len(z.fill(nil, v.Format, &bundle.Values{Status: tg.statusValue(), RequestID: rid})); zlen >= len(v.body) {
+						t.Errorf("%s: gzip %d bytes, page %d", v.file, zlen, len(v.body))
 					}
 				}
 			}
@@ -149,9 +151,9 @@ func TestStitchedPages(t *testing.T) {
 // TestStitchedNotSmaller: a page too small to gain from gzip has no gzip
 // form and is sent as is.
 func TestStitchedNotSmaller(t *testing.T) {
-	v := &variant{segs: [][]byte{[]byte(`{"id":"`), []byte(`"}`)}, slots: []int{slotRequestID}, defaults: [][]byte{nil}}
+	v := &output{Layout: &bundle.Layout{Segs: [][]byte{[]byte(`{"id":"`), []byte(`"}`)}, Kinds: []bundle.SlotKind{bundle.KindRequestID}, Defaults: [][]byte{nil}}}
 	v.body = []byte(`{"id":""}`)
-	if st := newStitched(v, func(kind int) bool { return kind == slotRequestID }); st != nil {
+	if st := newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID }); st != nil {
 		t.Errorf("a %d-byte page got a gzip form", len(v.body))
 	}
 }
@@ -207,9 +209,9 @@ func FuzzStitched(f *testing.F) {
 	f.Add("<\u2028>\"&\xff", bytes.Repeat([]byte("é"), 40000), uint16(900))
 	st := testSite(f)
 	v := stitchTestVariant()
-	vst := newStitched(v, func(kind int) bool { return kind == slotRequestID })
+	vst := newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID })
 	f.Fuzz(func(t *testing.T, rid string, val []byte, status uint16) {
-		tg := target{status: 400 + int(status)%200, fillStatus: status%2 == 0}
+		tg := answer{status: 400 + int(status)%200, fillStatus: status%2 == 0}
 		p := st.pages[int(status)%len(st.pages)]
 		for _, v := range p.out {
 			if v == nil {
@@ -219,21 +221,21 @@ func FuzzStitched(f *testing.F) {
 			if tg.fillStatus {
 				z = v.gzFill
 			}
-			if got, want := gunzip(t, z.fill(nil, v.format, tg, rid)), fill(nil, v, tg, rid, nil); !bytes.Equal(got, want) {
-				t.Fatalf("page %s %s, request id %q: decodes to %q, want %q", p.id, v.file, rid, got, want)
+			if got, want := gunzip(t, z.fill(nil, v.Format, &bundle.Values{Status: tg.statusValue(), RequestID: rid})), v.Append(nil, &bundle.Values{Status: tg.statusValue(), RequestID: rid}); !bytes.Equal(got, want) {
+				t.Fatalf("%s, request id %q: decodes to %q, want %q", v.file, rid, got, want)
 			}
 		}
 		got := gunzip(t, stitchValues(vst, [][]byte{val, []byte(rid)}))
-		if want := bytes.Join([][]byte{v.segs[0], val, v.segs[1], v.segs[2], []byte(rid), v.segs[3]}, nil); !bytes.Equal(got, want) {
+		if want := bytes.Join([][]byte{v.Segs[0], val, v.Segs[1], v.Segs[2], []byte(rid), v.Segs[3]}, nil); !bytes.Equal(got, want) {
 			t.Fatalf("values %q and %q: decoded wrong", val, rid)
 		}
 	})
 }
 
 // testSite prepares the test bundle as the server does.
-func testSite(t testing.TB) *site {
+func testSite(t testing.TB) *prepared {
 	t.Helper()
-	st, err := prepare(makeBundle(t, "A", testPages), prepareOptions{vary: "Accept", varyCrashlog: "Accept", zip: sharedZip, metrics: newMetrics()})
+	st, err := prepare(makeBundle(t, "A", testPages), prepareOptions{vary: "Accept", varyCrashlog: "Accept", zip: newCompressor(11), metrics: newMetrics()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +245,12 @@ func testSite(t testing.TB) *site {
 // BenchmarkStitch: filling a request id into the gzip form of a page.
 func BenchmarkStitch(b *testing.B) {
 	st := testSite(b)
-	v := st.pages[5].out[fmtHTML]
+	v := st.pages[5].out[bundle.FormatHTML]
 	buf := make([]byte, 0, 16<<10)
 	rid := "5f0c6e8a9b3d4e21a7c8f90b12d34e56"
-	b.SetBytes(int64(len(fill(nil, v, target{}, rid, nil))))
+	b.SetBytes(int64(len(v.Append(nil, &bundle.Values{RequestID: rid}))))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = v.gzOwn.fill(buf[:0], v.format, target{}, rid)
+		buf = v.gzOwn.fill(buf[:0], v.Format, &bundle.Values{RequestID: rid})
 	}
 }

@@ -73,14 +73,14 @@ func ContentType(format string) string {
 
 // Manifest describes a bundle.
 type Manifest struct {
-	Version int    `json:"version"`
-	Theme   string `json:"theme"`
-	Site    Site   `json:"site"`
-	Pages   []Page `json:"pages"`
+	Version int      `json:"version"`
+	Theme   string   `json:"theme"`
+	Site    Settings `json:"site"`
+	Pages   []Page   `json:"pages"`
 }
 
-// Site carries the site-wide settings a server needs.
-type Site struct {
+// Settings are the site-wide settings a server needs.
+type Settings struct {
 	Name          string `json:"name"`
 	Lang          string `json:"lang,omitempty"`
 	DefaultStatus int    `json:"default_status"`

@@ -12,7 +12,7 @@ func sample() *Bundle {
 	html := []byte("<p>404 id=</p>")
 	return &Bundle{
 		Manifest: Manifest{
-			Version: Version, Theme: "t", Site: Site{Name: "S", DefaultStatus: 404},
+			Version: Version, Theme: "t", Site: Settings{Name: "S", DefaultStatus: 404},
 			Pages: []Page{{
 				ID: "404", Status: 404, Source: "client", Title: "Not found", Aliases: []string{"gone"},
 				Files: map[string]File{HTML: {Name: "404.html", Size: len(html), SHA256: Sum(html),

@@ -176,7 +176,10 @@ func TestThemesAccessible(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build the default site: %v", err)
 	}
-	srv := Serve(bundles)
+	srv, err := Serve(bundles)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer srv.Close()
 	for _, b := range bundles {
 		theme := b.Manifest.Theme
@@ -210,7 +213,7 @@ func TestA11yChecksCatchProblems(t *testing.T) {
 	ctx := newA11yTab(t)
 	files := http.FileServer(http.Dir("testdata"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", ServerCSP) // as the themes are served
+		w.Header().Set("Content-Security-Policy", bundle.CSP) // as the themes are served
 		files.ServeHTTP(w, r)
 	}))
 	defer srv.Close()

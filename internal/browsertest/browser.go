@@ -18,8 +18,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +26,7 @@ import (
 
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/internal/preview"
+	"github.com/ouchie/ouchie/server"
 )
 
 // Path returns the Chromium to use, or "" when there is none.
@@ -103,56 +102,50 @@ func Emulate(ctx context.Context, width, height int64, scale float64, mobile boo
 	return err
 }
 
-// ServerCSP is the Content-Security-Policy the server sends with every page.
-const ServerCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-// Serve serves built bundles on loopback the way the server does: each
-// theme's files under /THEME/, with the page's status and the server's CSP,
-// so whatever the server's policy blocks fails here too. ?crashlog=1 fills the
-// crashlog slot with preview.SampleCrashlog and ?crashlog=long with
-// LongCrashlog; ?request_id=X fills the request id.
-func Serve(bundles []*bundle.Bundle) *httptest.Server {
-	byTheme := map[string]*bundle.Bundle{}
+// Serve serves built bundles on loopback through the real server: each
+// theme's bundle by its own server.Server, under /THEME/. The query stands
+// in for the headers a router would send, which a browser tab cannot:
+// ?crashlog=1 shows the crashlog preview.SampleCrashlog and ?crashlog=long
+// LongCrashlog (each the log of an app the test source holds); ?request_id=X
+// sends X as the request id (preview.SampleRequestID when X is empty).
+func Serve(bundles []*bundle.Bundle) (*httptest.Server, error) {
+	logs := testLogs{"sample": []byte(preview.SampleCrashlog), "long": []byte(LongCrashlog())}
+	mux := http.NewServeMux()
 	for _, b := range bundles {
-		byTheme[b.Manifest.Theme] = b
+		srv, err := server.New(server.Config{Load: func() (*bundle.Bundle, error) { return b, nil }, Crashlogs: logs})
+		if err != nil {
+			return nil, fmt.Errorf("theme %s: %w", b.Manifest.Theme, err)
+		}
+		prefix := "/" + b.Manifest.Theme
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, routerHeaders(srv)))
 	}
-	long := LongCrashlog()
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		theme, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		b, ok := byTheme[theme]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		format := strings.TrimPrefix(filepath.Ext(name), ".")
-		page, ok := b.Page(strings.TrimSuffix(name, filepath.Ext(name)))
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		f, ok := page.Files[format]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		values := map[string]string{}
-		switch r.URL.Query().Get("crashlog") {
+	return httptest.NewServer(mux), nil
+}
+
+// routerHeaders turns the query's stand-ins into the router's headers.
+func routerHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch q.Get("crashlog") {
 		case "1":
-			values[bundle.SlotCrashlog] = preview.SampleCrashlog
+			r.Header.Set("X-App", "sample")
 		case "long":
-			values[bundle.SlotCrashlog] = long
+			r.Header.Set("X-App", "long")
 		}
-		if r.URL.Query().Has("request_id") {
-			values[bundle.SlotRequestID] = cmp.Or(r.URL.Query().Get("request_id"), preview.SampleRequestID)
+		if q.Has("request_id") {
+			r.Header.Set("X-Request-Id", cmp.Or(q.Get("request_id"), preview.SampleRequestID))
 		}
-		data := preview.Fill(b.Files[f.Name], f, format, values)
-		w.Header().Set("Content-Security-Policy", ServerCSP)
-		w.Header().Set("Content-Type", bundle.ContentType(format))
-		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(page.Status)
-		_, _ = w.Write(data)
-	}))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// testLogs is a crashlog source holding fixed logs by app.
+type testLogs map[string][]byte
+
+// Lookup returns app's log.
+func (l testLogs) Lookup(app string) ([]byte, bool) {
+	log, ok := l[app]
+	return log, ok
 }
 
 // LongCrashlog is a worst case for a theme: 200 lines, every tenth a single

@@ -119,7 +119,10 @@ func TestThemesInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build the default site: %v", err)
 	}
-	srv := Serve(bundles)
+	srv, err := Serve(bundles)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer srv.Close()
 	rec := record(t, ctx)
 	long := LongCrashlog()
@@ -180,7 +183,7 @@ func TestChecksCatchProblems(t *testing.T) {
 			// Under the server's policy a script is blocked before it runs,
 			// and so is a remote image before it is requested: both are
 			// console errors.
-			w.Header().Set("Content-Security-Policy", ServerCSP)
+			w.Header().Set("Content-Security-Policy", bundle.CSP)
 			fmt.Fprint(w, strings.Replace(wide, strings.Repeat("x", 300), `<img src="https://example.com/x.png" alt=""><script>1</script>`, 1))
 		default:
 			http.NotFound(w, r)

@@ -1,11 +1,6 @@
 package preview
 
 import (
-	"bytes"
-	"encoding/json"
-	"encoding/xml"
-	"html"
-
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
@@ -25,41 +20,16 @@ const SampleCrashlog = `2026-03-14T09:26:53.118Z app[web.1]: Starting process wi
 2026-03-14T09:27:25.812Z app[web.1]: Process exited with status 1
 2026-03-14T09:27:25.840Z heroku[web.1]: State changed from starting to crashed`
 
-// Fill returns a page file with its slots replaced: values maps a slot name
-// to its raw value, which Fill escapes for the format it lands in. Slots
-// without a value keep their default bytes.
-func Fill(data []byte, f bundle.File, format string, values map[string]string) []byte {
-	if len(f.Slots) == 0 || len(values) == 0 {
-		return data
+// Fill returns a page file with its slots filled from v, as ouchie serve
+// fills them (see bundle.Layout). The crashlog, when v has one, is the raw
+// log: Fill escapes it for the file's format.
+func Fill(data []byte, f bundle.File, format bundle.Format, log string, v bundle.Values) ([]byte, error) {
+	l, err := bundle.NewLayout(data, f, format)
+	if err != nil {
+		return nil, err
 	}
-	parts := bundle.Segments(data, f)
-	var out bytes.Buffer
-	out.Grow(len(data))
-	for i, s := range f.Slots {
-		out.Write(parts[i])
-		if v, ok := values[s.Name]; ok {
-			out.WriteString(escape(format, v))
-		} else {
-			out.Write(data[s.Offset : s.Offset+s.Len])
-		}
+	if log != "" {
+		v.Crashlog = bundle.AppendValue(nil, format, bundle.KindCrashlog, log, bundle.MaxCrashlog)
 	}
-	out.Write(parts[len(parts)-1])
-	return out.Bytes()
-}
-
-// escape makes a value safe for the format it is spliced into.
-func escape(format, v string) string {
-	switch format {
-	case bundle.HTML:
-		return html.EscapeString(v)
-	case bundle.JSON:
-		// Slots in JSON sit between the quotes of a string.
-		b, _ := json.Marshal(v) // a string: cannot fail
-		return string(b[1 : len(b)-1])
-	case bundle.XML:
-		var b bytes.Buffer
-		_ = xml.EscapeText(&b, []byte(v)) // a bytes.Buffer: cannot fail
-		return b.String()
-	}
-	return v
+	return l.Append(make([]byte, 0, len(data)+len(log)), &v), nil
 }

@@ -1,6 +1,7 @@
 package preview
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -10,9 +11,6 @@ import (
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
-
-// maxRequestID caps a request id given in the query.
-const maxRequestID = 200
 
 // Handler serves the gallery at /, pages at /THEME/ID.FORMAT and the event
 // stream at EventsPath.
@@ -57,25 +55,26 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	values := map[string]string{}
+	var log string
+	var vals bundle.Values
 	if v := q.Get("crashlog"); v != "" && v != "0" {
-		values[bundle.SlotCrashlog] = SampleCrashlog
+		log = SampleCrashlog
 	}
 	if q.Has("request_id") {
-		id := q.Get("request_id")
-		if id == "" {
-			id = SampleRequestID
-		}
-		if len(id) > maxRequestID {
-			id = id[:maxRequestID]
-		}
-		values[bundle.SlotRequestID] = id
+		vals.RequestID = cmp.Or(q.Get("request_id"), SampleRequestID)
 	}
-	data := Fill(b.Files[f.Name], f, format, values)
+	fi, _ := bundle.ParseFormat(format) // a file of the manifest: a known format
+	data, err := Fill(b.Files[f.Name], f, fi, log, vals)
+	if err != nil {
+		http.Error(w, "page "+id+": "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	for _, ph := range bundle.Headers {
+		h.Set(ph.Name, ph.Value)
+	}
 	if page.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(page.RetryAfter))
 	}
@@ -114,8 +113,7 @@ func (s *Server) serveNoBuild(w http.ResponseWriter, st *state) {
 // requests), plus the preview's own script and its event stream, so a theme
 // that breaks the rules breaks here too.
 func csp(nonce string) string {
-	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; " +
-		"script-src 'nonce-" + nonce + "'; connect-src 'self'"
+	return bundle.CSP + "; script-src 'nonce-" + nonce + "'; connect-src 'self'"
 }
 
 func newNonce() string {

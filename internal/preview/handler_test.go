@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server"
 )
 
 // TestGalleryListsEverything: the gallery links every page of every theme
@@ -113,16 +117,13 @@ func TestFill(t *testing.T) {
 		{Name: bundle.SlotStatus, Offset: 21, Len: 3},
 		{Name: bundle.SlotRequestID, Offset: 31},
 	}}
-	got := string(Fill(data, f, bundle.JSON, map[string]string{
-		bundle.SlotCrashlog:  "line 1\n\"quoted\"\t<tag>",
-		bundle.SlotRequestID: "r-1",
-	}))
+	got, err := Fill(data, f, bundle.FormatJSON, "line 1\n\"quoted\"\t<tag>", bundle.Values{RequestID: "r-1"})
 	want := `{"a": "line 1\n\"quoted\"\t\u003ctag\u003e", "status": 5xx, "b": "r-1"}`
-	if got != want {
-		t.Fatalf("Fill:\n got %s\nwant %s", got, want)
+	if err != nil || string(got) != want {
+		t.Fatalf("Fill:\n got %s (%v)\nwant %s", got, err, want)
 	}
-	if got := string(Fill(data, f, bundle.JSON, nil)); got != string(data) {
-		t.Fatalf("Fill with no values changed the file: %s", got)
+	if got, err := Fill(data, f, bundle.FormatJSON, "", bundle.Values{}); err != nil || string(got) != string(data) {
+		t.Fatalf("Fill with no values changed the file: %s (%v)", got, err)
 	}
 }
 
@@ -179,4 +180,59 @@ func TestNoBundleContainsPreviewScript(t *testing.T) {
 	if !strings.Contains(string(inject([]byte("<body></body>"), &state{gen: "g"}, "n")), Marker) {
 		t.Fatal("the preview's additions carry no marker")
 	}
+}
+
+// TestFillMatchesServer: hostile request ids (ESC, U+202E, NUL, invalid
+// UTF-8, markup that closes the slot's element or section, quotes) come out
+// of the preview byte for byte as ouchie serve writes them, in every format.
+// HTML differs only by what the preview injects for live reload.
+func TestFillMatchesServer(t *testing.T) {
+	site := copySite(t)
+	s := open(t, site, WithThemes("classic"))
+	st, _ := s.current()
+	b := st.good.byTheme["classic"]
+	srv, err := server.New(server.Config{Load: func() (*bundle.Bundle, error) { return b, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rid := range []string{
+		"a\x1b[31mb", "\u202eevil", "nul\x00byte", "bad\xff\xfeutf8", "</pre><script>x</script>",
+		"]]><x/>", `quote"s' and \\ back`, "line\nbreak\ttab", "\u2028\u2029",
+	} {
+		for _, format := range []string{"html", "json", "txt", "xml"} {
+			path := "/502." + format
+			r := httptest.NewRequest(http.MethodGet, path, nil)
+			r.Header.Set("X-Request-Id", rid)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			want := w.Body.String()
+			_, _, got := get(t, s.URL()+"classic"+path+"?request_id="+url.QueryEscape(rid))
+			if format == "html" {
+				// got is want with the preview's script inserted in one place.
+				p := commonPrefix(got, want)
+				q := commonPrefix(reverse(got[p:]), reverse(want[p:]))
+				if p+q < len(want) {
+					t.Errorf("%s, request id %q: the preview differs from the server at byte %d:\npreview %q\nserver  %q", format, rid, p, got[p:min(len(got), p+80)], want[p:min(len(want), p+80)])
+				}
+				continue
+			}
+			if got != want {
+				t.Errorf("%s, request id %q:\npreview %q\nserver  %q", format, rid, got, want)
+			}
+		}
+	}
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
 }

@@ -76,7 +76,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := browsertest.Serve(bundles)
+	srv, err := browsertest.Serve(bundles)
+	if err != nil {
+		return err
+	}
 	defer srv.Close()
 	profile, err := os.MkdirTemp("", "ouchie-screenshots-")
 	if err != nil {
