@@ -59,7 +59,7 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 	case errors.Is(err, fs.ErrNotExist):
 		doc = &yamlDoc{file: ConfigName}
 	case err != nil:
-		c.add(ConfigName, 0, 0, "", "%v", err)
+		c.readError(ConfigName, err)
 		return nil, nil, ""
 	default:
 		var ok bool
@@ -101,8 +101,10 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 	var logo template.HTML
 	if cfg.Brand.Logo != "" {
 		data, err := fs.ReadFile(fsys, cfg.Brand.Logo)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
 			doc.add(c, "$.brand.logo", "the logo path is relative to ouchie.yaml", "missing logo file %q", cfg.Brand.Logo)
+		} else if err != nil {
+			doc.add(c, "$.brand.logo", hintFor(err), "logo %s: %v", cfg.Brand.Logo, unwrapPathError(err))
 		} else if msg := checkSVG(data); msg != "" {
 			doc.add(c, "$.brand.logo", "", "logo %s: %s", cfg.Brand.Logo, msg)
 		} else {

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -110,7 +111,7 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 	}
 	src, err := fs.ReadFile(fsys, file)
 	if err != nil {
-		c.add(file, 0, 0, "", "%v", unwrapPathError(err))
+		c.readError(file, err)
 		return nil
 	}
 	if len(src) > maxPageSize {
@@ -188,8 +189,12 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
 		return
 	}
 	data, err := fs.ReadFile(fsys, file)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		p.doc.add(c, "$.illustration", "", "missing illustration file %s", file)
+		return
+	case err != nil:
+		p.doc.add(c, "$.illustration", hintFor(err), "illustration %s: %v", file, unwrapPathError(err))
 		return
 	}
 	if msg := checkSVG(data); msg != "" {

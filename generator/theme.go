@@ -71,7 +71,7 @@ func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
 		file := "themes/" + cur + "/theme.yaml"
 		src, err := fs.ReadFile(fsys, file)
 		if err != nil {
-			c.add(file, 0, 0, "", "%v", unwrapPathError(err))
+			c.readError(file, err)
 			return nil
 		}
 		var tc ThemeConfig
@@ -94,7 +94,7 @@ func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
 	sources := make(map[string][]byte)
 	for i := len(chain) - 1; i >= 0; i-- {
 		t.collect(c, fsys, "themes/"+chain[i]+"/layouts", sources)
-		t.collectAssets(fsys, "themes/"+chain[i]+"/assets")
+		t.collectAssets(c, fsys, "themes/"+chain[i]+"/assets")
 	}
 	t.collect(c, fsys, "layouts", sources)
 	t.parse(c, sources)
@@ -103,12 +103,18 @@ func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
 
 func (t *Theme) collect(c *errs, fsys fs.FS, dir string, sources map[string][]byte) {
 	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.readError(p, err)
+			}
+			return nil
+		}
+		if d.IsDir() || path.Ext(p) != ".html" {
 			return nil
 		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
-			c.add(p, 0, 0, "", "%v", unwrapPathError(err))
+			c.readError(p, err)
 			return nil
 		}
 		name := strings.TrimPrefix(p, dir+"/")
@@ -118,13 +124,25 @@ func (t *Theme) collect(c *errs, fsys fs.FS, dir string, sources map[string][]by
 	})
 }
 
-func (t *Theme) collectAssets(fsys fs.FS, dir string) {
+// collectAssets reads a theme's assets/. A file that cannot be read is
+// reported here, once, with its cause; pages using it then fail to render.
+func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if data, err := fs.ReadFile(fsys, p); err == nil {
-				t.assets[strings.TrimPrefix(p, dir+"/")] = data
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.readError(p, err)
 			}
+			return nil
 		}
+		if d.IsDir() {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			c.readError(p, err)
+			return nil
+		}
+		t.assets[strings.TrimPrefix(p, dir+"/")] = data
 		return nil
 	})
 }

@@ -143,7 +143,11 @@ func (s SiteFlag) open(env *Env) (fs.FS, string, error) {
 	if !st.IsDir() {
 		return nil, "", withHint(fmt.Errorf("site %s: not a folder", src), "--src names a folder holding content/ and themes/")
 	}
-	return os.DirFS(src), "site " + src, nil
+	fsys, err := generator.OpenDir(src)
+	if err != nil {
+		return nil, "", fmt.Errorf("site %s: %w", src, unwrap(err))
+	}
+	return fsys, "site " + src, nil
 }
 
 func unwrap(err error) error {
