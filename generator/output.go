@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -32,8 +33,11 @@ func WriteOut(out string, bundles []*bundle.Bundle) (WriteStats, error) {
 		}
 	}
 	for _, b := range bundles {
+		removeStale(out, b.Manifest.Theme)
+	}
+	for _, b := range bundles {
 		dst := filepath.Join(out, b.Manifest.Theme)
-		tmp, err := os.MkdirTemp(out, "."+b.Manifest.Theme+".new-")
+		tmp, err := os.MkdirTemp(out, stagingPrefix(b.Manifest.Theme))
 		if err != nil {
 			cleanup()
 			return st, err
@@ -60,4 +64,20 @@ func WriteOut(out string, bundles []*bundle.Bundle) (WriteStats, error) {
 		_ = os.RemoveAll(s.tmp) // now holds the old bundle, if there was one
 	}
 	return st, nil
+}
+
+// stagingPrefix starts the name of the folder a theme's bundle is written to
+// before it replaces out/<theme>.
+func stagingPrefix(theme string) string { return "." + theme + ".new-" }
+
+// removeStale removes the staging folders a build of theme that was killed
+// while writing left in out (swapDir's ".old" ones included). Nothing else
+// is touched; an error only means the folder stays until the next build.
+func removeStale(out, theme string) {
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix(theme)) {
+			_ = os.RemoveAll(filepath.Join(out, e.Name()))
+		}
+	}
 }

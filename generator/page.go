@@ -249,10 +249,13 @@ func checkCatalog(c *errs, pages []*Page) {
 	}
 }
 
+// byteOrderMark is UTF-8's, which some editors put at the start of a file.
+const byteOrderMark = "\ufeff"
+
 // splitFrontMatter splits "---\nYAML\n---\nbody". bodyLine is the 1-based line
 // where the body starts.
 func splitFrontMatter(src []byte) (fm, body []byte, bodyLine int, ok bool) {
-	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	src = bytes.TrimPrefix(src, []byte(byteOrderMark))
 	first, rest, found := bytes.Cut(src, []byte("\n"))
 	if !found || string(bytes.TrimRight(first, " \t\r")) != "---" {
 		return nil, nil, 0, false

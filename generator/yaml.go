@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -27,6 +28,7 @@ type yamlDoc struct {
 // usable for further checks.
 func decodeYAML(c *errs, file string, lineOff int, src []byte, v any, fieldsHint string) (*yamlDoc, bool) {
 	doc := &yamlDoc{file: file, lineOff: lineOff, fieldsHint: fieldsHint}
+	src = bytes.TrimPrefix(src, []byte(byteOrderMark)) // as editors on Windows write it
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		doc.report(c, err)
