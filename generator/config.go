@@ -63,8 +63,13 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 		return nil, nil, ""
 	default:
 		var ok bool
+		clean := checkText(c, ConfigName, src)
 		if doc, ok = decodeYAML(c, ConfigName, 0, src, cfg, configFields); !ok {
 			return nil, nil, ""
+		}
+		if clean {
+			doc.checkValue(c, "$.brand.name", cfg.Brand.Name)
+			cfg.Labels.each(func(key, val string) { doc.checkValue(c, "$.labels."+key, val) })
 		}
 	}
 	if cfg.Brand.Name == "" {

@@ -1,6 +1,9 @@
 package generator
 
-import "reflect"
+import (
+	"reflect"
+	"strings"
+)
 
 // Labels are the words themes put around a page's own text. A site sets them
 // in ouchie.yaml under labels:, to match its lang; any left out keep the
@@ -47,6 +50,15 @@ func (l Labels) withDefaults() Labels {
 		}
 	}
 	return l
+}
+
+// each calls f with every label's key in ouchie.yaml and its value.
+func (l Labels) each(f func(key, val string)) {
+	v := reflect.ValueOf(l)
+	for i := range v.NumField() {
+		key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		f(key, v.Field(i).String())
+	}
 }
 
 // source returns the words for a page's source.

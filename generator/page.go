@@ -118,6 +118,7 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 		c.add(file, 0, 0, "", "page is %d bytes, over the %d-byte limit", len(src), maxPageSize)
 		return nil
 	}
+	clean := checkText(c, file, src)
 	fm, body, bodyLine, ok := splitFrontMatter(src)
 	if !ok {
 		c.add(file, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
@@ -133,6 +134,12 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 		return p
 	}
 	p.check(c)
+	if clean {
+		doc.checkValue(c, "$.title", p.Meta.Title)
+		doc.checkValue(c, "$.summary", p.Meta.Summary)
+	} else {
+		p.broken = true // reported; its Markdown is not worth rendering
+	}
 	p.Meta.Title, p.Meta.Summary = smarten(p.Meta.Title), smarten(p.Meta.Summary)
 	return p
 }
