@@ -33,8 +33,14 @@ type rendered struct {
 // renderMarkdown converts a page body. Raw HTML is an error at its position:
 // safe mode would silently drop it, and the author would never know.
 func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
+	if !checkNesting(c, p) {
+		return rendered{}, false
+	}
 	reader := text.NewReader(p.Body)
 	doc := md.Parser().Parse(reader)
+	if !checkTreeDepth(c, p, doc) {
+		return rendered{}, false
+	}
 	ok, lastLine := true, 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
