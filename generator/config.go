@@ -1,13 +1,11 @@
 package generator
 
 import (
-	"bytes"
 	"errors"
 	"html/template"
 	"io/fs"
 	"net/url"
 	"regexp"
-	"strings"
 )
 
 // ConfigName is the site settings file at a site's root.
@@ -45,9 +43,6 @@ const (
 var (
 	accentPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 	langPattern   = regexp.MustCompile(`^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$`)
-	// svgUnsafe finds what must never reach a page from an SVG file: scripts,
-	// event handlers, and references that would make the browser fetch something.
-	svgUnsafe = regexp.MustCompile(`(?i)<script|<foreignobject|\son[a-z]+\s*=|(?:href|src)\s*=\s*["']\s*(?:[a-z][a-z0-9+.-]*:|//)|url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)|@import`)
 )
 
 // loadConfig reads ouchie.yaml (optional) and the brand logo.
@@ -110,10 +105,8 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 			doc.add(c, "$.brand.logo", "the logo path is relative to ouchie.yaml", "missing logo file %q", cfg.Brand.Logo)
 		} else if err != nil {
 			doc.add(c, "$.brand.logo", hintFor(err), "logo %s: %v", cfg.Brand.Logo, unwrapPathError(err))
-		} else if msg := checkSVG(data); msg != "" {
-			doc.add(c, "$.brand.logo", "", "logo %s: %s", cfg.Brand.Logo, msg)
-		} else {
-			logo = template.HTML(bytes.TrimSpace(data)) // #nosec: checked by checkSVG
+		} else if logo, err = sanitizeSVG(data); err != nil {
+			doc.add(c, "$.brand.logo", "", "logo %s: %v", cfg.Brand.Logo, err)
 		}
 	}
 	return cfg, doc, logo
@@ -131,22 +124,4 @@ func goodLink(s string) bool {
 		return u.Opaque != ""
 	}
 	return false
-}
-
-// checkSVG returns why an SVG file cannot be inlined into a page, or "".
-func checkSVG(data []byte) string {
-	if len(data) > maxSVGSize {
-		return "over 32 KiB"
-	}
-	s := strings.TrimSpace(string(data))
-	if strings.HasPrefix(s, "<?xml") {
-		return "starts with an XML declaration; remove it so the SVG can be inlined"
-	}
-	if !strings.HasPrefix(s, "<svg") || !strings.HasSuffix(s, "</svg>") {
-		return "not an inline <svg>...</svg> element"
-	}
-	if m := svgUnsafe.FindString(s); m != "" {
-		return "contains " + strings.TrimSpace(m) + " (scripts and external references are not allowed: pages must be self-contained)"
-	}
-	return ""
 }

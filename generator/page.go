@@ -204,11 +204,9 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
 		p.doc.add(c, "$.illustration", hintFor(err), "illustration %s: %v", file, unwrapPathError(err))
 		return
 	}
-	if msg := checkSVG(data); msg != "" {
-		p.doc.add(c, "$.illustration", "", "illustration %s: %s", file, msg)
-		return
+	if p.Illustration, err = sanitizeSVG(data); err != nil {
+		p.doc.add(c, "$.illustration", "", "illustration %s: %v", file, err)
 	}
-	p.Illustration = template.HTML(bytes.TrimSpace(data)) // #nosec: checked by checkSVG
 }
 
 // checkCatalog finds duplicate keys and missing pages across the site.

@@ -142,6 +142,14 @@ func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 			c.readError(p, err)
 			return nil
 		}
+		if path.Ext(p) == ".svg" {
+			svg, err := sanitizeSVG(data)
+			if err != nil {
+				c.add(p, 0, 0, "", "%v", err)
+				return nil
+			}
+			data = []byte(svg)
+		}
 		t.assets[strings.TrimPrefix(p, dir+"/")] = data
 		return nil
 	})
@@ -174,11 +182,6 @@ func (t *Theme) funcs() template.FuncMap {
 			data, ok := t.assets[name]
 			if !ok {
 				return "", fmt.Errorf("no asset %q in the theme's assets/", name)
-			}
-			if path.Ext(name) == ".svg" {
-				if msg := checkSVG(data); msg != "" {
-					return "", fmt.Errorf("asset %s: %s", name, msg)
-				}
 			}
 			return template.HTML(strings.TrimSpace(string(data))), nil // #nosec: the theme's own file
 		},
