@@ -265,7 +265,7 @@ func safeHref(elem, v string) bool {
 var (
 	cssComment  = regexp.MustCompile(`(?s)/\*.*?(?:\*/|$)`)
 	cssAtRule   = regexp.MustCompile(`@([a-z-]*)`)
-	cssFunction = regexp.MustCompile(`([a-z0-9_-]*)\s*\(\s*['"]?\s*(.?)`)
+	cssFunction = regexp.MustCompile(`([a-z0-9_-]*)\(\s*['"]?\s*(.?)`)
 	cssFuncs    = setOf("", "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch", "color",
 		"color-mix", "var", "calc", "min", "max", "clamp", "translate", "translatex", "translatey",
 		"rotate", "scale", "scalex", "scaley", "skew", "skewx", "skewy", "matrix", "cubic-bezier", "steps", "url")
