@@ -48,6 +48,10 @@ func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
 		}
 		var at int = -1
 		switch n := n.(type) {
+		case *ast.Image:
+			if !checkImage(c, p, n) {
+				ok = false
+			}
 		case *ast.HTMLBlock:
 			if n.Lines().Len() > 0 {
 				at = n.Lines().At(0).Start

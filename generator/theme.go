@@ -117,6 +117,7 @@ func (t *Theme) collect(c *errs, fsys fs.FS, dir string, sources map[string][]by
 			c.readError(p, err)
 			return nil
 		}
+		checkHTMLSource(c, p, data)
 		name := strings.TrimPrefix(p, dir+"/")
 		sources[name] = data
 		t.files[name] = p
@@ -142,13 +143,18 @@ func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 			c.readError(p, err)
 			return nil
 		}
-		if path.Ext(p) == ".svg" {
+		switch path.Ext(p) {
+		case ".svg":
 			svg, err := sanitizeSVG(data)
 			if err != nil {
 				c.add(p, 0, 0, "", "%v", err)
 				return nil
 			}
 			data = []byte(svg)
+		case ".css":
+			checkCSSSource(c, p, data)
+		default:
+			checkHTMLSource(c, p, data) // inlined by asset as HTML
 		}
 		t.assets[strings.TrimPrefix(p, dir+"/")] = data
 		return nil
