@@ -33,7 +33,7 @@ type rendered struct {
 // renderMarkdown converts a page body. Raw HTML is an error at its position:
 // safe mode would silently drop it, and the author would never know.
 func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
-	if !checkNesting(c, p) {
+	if !checkCharRefs(c, p) || !checkNesting(c, p) {
 		return rendered{}, false
 	}
 	reader := text.NewReader(p.Body)

@@ -2,6 +2,8 @@ package generator
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -65,4 +67,28 @@ func (d *yamlDoc) checkValue(c *errs, path, s string) {
 			return
 		}
 	}
+}
+
+// charRef is a numeric character reference, which Markdown decodes.
+var charRef = regexp.MustCompile(`&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,9}));`)
+
+// checkCharRefs reports each numeric character reference in a page body
+// ("&#27;") that stands for a character badChar refuses: Markdown decodes
+// it, so it would reach the page as the character itself.
+func checkCharRefs(c *errs, p *Page) bool {
+	ok := true
+	for _, m := range charRef.FindAllSubmatchIndex(p.Body, -1) {
+		var r uint64
+		if m[2] >= 0 {
+			r, _ = strconv.ParseUint(string(p.Body[m[2]:m[3]]), 16, 32)
+		} else {
+			r, _ = strconv.ParseUint(string(p.Body[m[4]:m[5]]), 10, 32)
+		}
+		if msg := badChar(rune(r)); msg != "" && r <= utf8.MaxRune {
+			line, col := lineCol(p.Body, m[0])
+			c.add(p.File, p.BodyLine+line-1, col, textHint, "%s is not allowed", msg)
+			ok = false
+		}
+	}
+	return ok
 }
