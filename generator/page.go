@@ -80,7 +80,11 @@ const maxPageSize = 256 << 10
 func loadPages(c *errs, fsys fs.FS) []*Page {
 	entries, err := fs.ReadDir(fsys, "content")
 	if err != nil {
-		c.add("content", 0, 0, "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one", "%v", unwrapPathError(err))
+		hint := hintFor(err)
+		if hint == "" {
+			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
+		}
+		c.add("content", 0, 0, hint, "%v", unwrapPathError(err))
 		return nil
 	}
 	var pages []*Page
