@@ -216,7 +216,11 @@ func (s *Server) Rebuild() {
 }
 
 func (s *Server) build() ([]*bundle.Bundle, int, error) {
-	site, err := generator.Load(os.DirFS(s.dir))
+	fsys, err := generator.OpenDir(s.dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	site, err := generator.Load(fsys)
 	if err != nil {
 		return nil, 0, err
 	}
