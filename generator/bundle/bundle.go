@@ -10,6 +10,7 @@
 package bundle
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,8 +82,12 @@ type Manifest struct {
 
 // Settings are the site-wide settings a server needs.
 type Settings struct {
-	Name          string `json:"name"`
-	Lang          string `json:"lang,omitempty"`
+	Name string `json:"name"`
+	// Lang is the default language: the language of pages with no lang.
+	Lang string `json:"lang,omitempty"`
+	// Languages lists every language the bundle has pages in, the default
+	// first; empty means Lang alone.
+	Languages     []string `json:"languages,omitempty"`
 	DefaultStatus int    `json:"default_status"`
 	DefaultTheme  string `json:"default_theme,omitempty"`
 }
@@ -91,6 +96,11 @@ type Settings struct {
 type Page struct {
 	// ID is "<status>", "<status>-<variant>" or a fallback "4xx"/"5xx".
 	ID string `json:"id"`
+	// Lang is the page's language when it is a translation; empty for the
+	// default language. A translation has the id, status, variant and
+	// aliases of its default-language page, and files of its own
+	// ("404.de.html").
+	Lang string `json:"lang,omitempty"`
 	// Status is the HTTP status; for a fallback page it is the class (400, 500).
 	Status     int             `json:"status"`
 	Variant    string          `json:"variant,omitempty"`
@@ -225,6 +235,8 @@ func (b *Bundle) Validate() error {
 	if len(m.Pages) == 0 {
 		return fmt.Errorf("%s: no pages", ManifestName)
 	}
+	langs := m.Site.Languages
+	pageLangs := map[[2]string]bool{}
 	seen := map[string]string{}
 	claim := func(key, id string) error {
 		k := strings.ToLower(key)
@@ -241,6 +253,13 @@ func (b *Bundle) Validate() error {
 		if p.Status < 100 || p.Status > 599 {
 			return fmt.Errorf("%s: page %s: bad status %d", ManifestName, p.ID, p.Status)
 		}
+		if p.Lang != "" && (p.Lang == m.Site.Lang || !slices.Contains(langs, p.Lang)) {
+			return fmt.Errorf("%s: page %s: language %q is not one of the site's other languages %v", ManifestName, p.ID, p.Lang, langs)
+		}
+		if pageLangs[[2]string{p.ID, p.Lang}] {
+			return fmt.Errorf("%s: page %s listed twice for language %q", ManifestName, p.ID, cmp.Or(p.Lang, m.Site.Lang))
+		}
+		pageLangs[[2]string{p.ID, p.Lang}] = true
 		if err := claim(p.ID, p.ID); err != nil {
 			return err
 		}

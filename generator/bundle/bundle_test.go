@@ -130,3 +130,36 @@ func TestWriteDirAndOpen(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// TestTranslations: a translation is the same page in another of the site's
+// languages; a language the site does not list, or a page listed twice for
+// one language, is refused.
+func TestTranslations(t *testing.T) {
+	withDE := func(pageLang string, langs ...string) *Bundle {
+		b := sample()
+		b.Manifest.Site.Lang, b.Manifest.Site.Languages = "en", langs
+		de := []byte("<p>404 Nicht gefunden</p>")
+		b.Files["404.de.html"] = de
+		b.Manifest.Pages = append(b.Manifest.Pages, Page{ID: "404", Lang: pageLang, Status: 404, Source: "client",
+			Title: "Nicht gefunden", Aliases: []string{"gone"},
+			Files: map[string]File{HTML: {Name: "404.de.html", Size: len(de), SHA256: Sum(de)}}})
+		return b
+	}
+	if err := withDE("de", "en", "de").Validate(); err != nil {
+		t.Fatalf("a German translation: %v", err)
+	}
+	for _, tt := range []struct {
+		lang  string
+		langs []string
+		want  string
+	}{
+		{"fr", []string{"en", "de"}, `language "fr" is not one of`},
+		{"de", nil, `language "de" is not one of`},
+		{"en", []string{"en", "de"}, `language "en" is not one of`},
+		{"", []string{"en", "de"}, `page 404 listed twice for language "en"`},
+	} {
+		if err := withDE(tt.lang, tt.langs...).Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("page lang %q, site languages %v: %v, want an error with %q", tt.lang, tt.langs, err, tt.want)
+		}
+	}
+}
