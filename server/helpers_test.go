@@ -63,7 +63,7 @@ func makeBundle(t testing.TB, marker string, pages []tpage) *bundle.Bundle {
 	t.Helper()
 	b := &bundle.Bundle{
 		Manifest: bundle.Manifest{Version: bundle.Version, Theme: "test",
-			Site: bundle.Site{Name: "Test", DefaultStatus: 404, DefaultTheme: "test"}},
+			Site: bundle.Settings{Name: "Test", DefaultStatus: 404, DefaultTheme: "test"}},
 		Files: map[string][]byte{},
 	}
 	filler := strings.Repeat("Something went wrong, and this sentence pads the page so it compresses. ", 30)
