@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ouchie/ouchie/server/crashlog"
@@ -69,31 +68,31 @@ func (c *CrashlogPushCmd) Run(env *Env) error {
 			fmt.Fprintln(env.Stderr, "ouchie: reading the log from the terminal; end it with Ctrl-D")
 		}
 	}
-	p := newTailPipe(in, crashlog.MaxBody)
-	resp, err := adminDo(context.Background(), http.MethodPut, target, token, p.reader())
+	p := crashlog.NewTailPipe(in, crashlog.MaxBody)
+	resp, err := adminDo(context.Background(), http.MethodPut, target, token, p.Reader())
 	if err == nil {
 		defer resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusCreated, http.StatusNoContent:
-			fmt.Fprintf(env.Stdout, "crashlog of %s stored (%s read from %s)\n", c.App, humanBytes(p.total()), name)
+			fmt.Fprintf(env.Stdout, "crashlog of %s stored (%s read from %s)\n", c.App, humanBytes(p.Total()), name)
 			return nil
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			err = fmt.Errorf("crashlog push %s: the server answered %s", c.App, resp.Status)
 		default:
 			err = answerError(resp, "push", c.App)
 			fmt.Fprintf(env.Stderr, "ouchie: error: %v\nouchie: reading %s to its end\n", err, name)
-			p.wait()
+			p.Wait()
 			return err
 		}
 	}
-	if p.err() != nil && !errors.Is(p.err(), io.EOF) {
-		return fmt.Errorf("crashlog push: reading %s: %w", name, p.err())
+	if p.Err() != nil && !errors.Is(p.Err(), io.EOF) {
+		return fmt.Errorf("crashlog push: reading %s: %w", name, p.Err())
 	}
 	if ue := (*url.Error)(nil); errors.As(err, &ue) {
 		err = fmt.Errorf("crashlog push %s: %w", c.App, ue.Err)
 	}
 	fmt.Fprintf(env.Stderr, "ouchie: %v\nouchie: reading %s to its end, then trying once more\n", err, name)
-	body := p.wait()
+	body := p.Wait()
 	resp, err = adminDo(context.Background(), http.MethodPut, target, token, bytes.NewReader(body))
 	if err != nil {
 		return unreachable(err, "push", c.Admin)
@@ -251,130 +250,4 @@ func answerError(resp *http.Response, op, app string) error {
 			"--admin (OUCHIE_ADMIN) must name the server's --admin-listen address, not its page address")
 	}
 	return fmt.Errorf("crashlog %s %s: the server answered %s: %s", op, app, resp.Status, detail)
-}
-
-// tailPipe reads src as fast as it delivers, holding only its last limit
-// bytes (and at most twice that), and streams them to one reader. A reader
-// that falls more than limit behind skips to the next line start of what is
-// held: the server keeps only a tail anyway, and a line cut at its start
-// would lose the key that marks its secret.
-type tailPipe struct {
-	limit int
-
-	mu     sync.Mutex
-	cond   sync.Cond
-	buf    []byte // the last bytes read from src
-	seen   int64  // bytes read from src in all
-	srcErr error  // io.EOF once src has ended
-}
-
-func newTailPipe(src io.Reader, limit int) *tailPipe {
-	p := &tailPipe{limit: limit}
-	p.cond.L = &p.mu
-	go p.pump(src)
-	return p
-}
-
-func (p *tailPipe) pump(src io.Reader) {
-	chunk := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(chunk)
-		p.mu.Lock()
-		p.buf = append(p.buf, chunk[:n]...)
-		if len(p.buf) > 2*p.limit {
-			p.buf = p.buf[:copy(p.buf, p.buf[len(p.buf)-p.limit:])]
-		}
-		p.seen += int64(n)
-		if err != nil {
-			p.srcErr = err
-		}
-		p.cond.Broadcast()
-		p.mu.Unlock()
-		if err != nil {
-			return
-		}
-	}
-}
-
-// total returns how many bytes were read from src.
-func (p *tailPipe) total() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.seen
-}
-
-// err returns why src ended (io.EOF), or nil while it has not.
-func (p *tailPipe) err() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.srcErr
-}
-
-// wait waits for src to end and returns its last limit bytes, from the start
-// of a line.
-func (p *tailPipe) wait() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.srcErr == nil {
-		p.cond.Wait()
-	}
-	data := p.buf
-	if len(data) > p.limit {
-		data = data[len(data)-p.limit:]
-	}
-	if int64(len(data)) < p.seen && (len(p.buf) == len(data) || p.buf[len(p.buf)-len(data)-1] != '\n') {
-		data = data[bytes.IndexByte(data, '\n')+1:] // all of it when there is no newline
-	}
-	return bytes.Clone(data)
-}
-
-// reader streams what src delivers, from its start.
-func (p *tailPipe) reader() io.ReadCloser { return &pipeReader{p: p} }
-
-type pipeReader struct {
-	p      *tailPipe
-	sent   int64 // bytes of src passed on or skipped
-	resync bool  // skipping to the next line start
-	closed bool
-}
-
-func (r *pipeReader) Read(b []byte) (int, error) {
-	p := r.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for {
-		if r.closed {
-			return 0, io.ErrClosedPipe
-		}
-		base := p.seen - int64(len(p.buf))
-		if r.sent < base {
-			r.sent, r.resync = base, true
-		}
-		if r.resync {
-			if i := bytes.IndexByte(p.buf[r.sent-base:], '\n'); i >= 0 {
-				r.sent, r.resync = r.sent+int64(i+1), false
-			} else {
-				r.sent = p.seen
-			}
-		}
-		if r.sent < p.seen && len(b) > 0 {
-			n := copy(b, p.buf[r.sent-base:])
-			r.sent += int64(n)
-			return n, nil
-		}
-		if p.srcErr != nil {
-			return 0, p.srcErr
-		}
-		p.cond.Wait()
-	}
-}
-
-// Close wakes a Read waiting for src, as the HTTP client closes a body it
-// gives up on.
-func (r *pipeReader) Close() error {
-	r.p.mu.Lock()
-	r.closed = true
-	r.p.cond.Broadcast()
-	r.p.mu.Unlock()
-	return nil
 }

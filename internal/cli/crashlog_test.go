@@ -267,19 +267,3 @@ func TestCrashlogPushRefused(t *testing.T) {
 		t.Errorf("the app's writes failed: %v", err)
 	}
 }
-
-// TestTailPipe checks what a reader that falls behind gets: whole lines.
-func TestTailPipe(t *testing.T) {
-	var in bytes.Buffer
-	numberedLog(&in, 100<<10)
-	src := in.Bytes()
-	p := newTailPipe(bytes.NewReader(src), 4<<10)
-	body := p.wait() // the reader starts after everything was read
-	if len(body) > 4<<10 || !bytes.HasSuffix(src, body) || body[0] != 'l' {
-		t.Errorf("wait returned %d bytes starting %.20q", len(body), body)
-	}
-	got, err := io.ReadAll(p.reader())
-	if err != nil || len(got) > 4<<10 || !bytes.HasSuffix(src, got) || got[0] != 'l' {
-		t.Errorf("a late reader got %d bytes starting %.20q (%v)", len(got), got, err)
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -180,45 +179,6 @@ func (a *admin) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("crashlog deleted", "app", app, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// readLast reads r to its end and returns its last limit bytes, counting
-// the bytes and lines before them. n is how many bytes were read in all.
-// It holds at most 2×limit bytes at a time.
-func readLast(r io.Reader, limit int) (t tail, n int64, err error) {
-	buf := make([]byte, 0, min(64<<10, 2*limit))
-	var last byte // the last byte dropped
-	drop := func(k int) {
-		t.dropped += int64(k)
-		t.droppedLines += int64(bytes.Count(buf[:k], newline))
-		last = buf[k-1]
-		buf = buf[:copy(buf, buf[k:])]
-	}
-	for {
-		if len(buf) == cap(buf) {
-			if cap(buf) < 2*limit {
-				grown := make([]byte, len(buf), min(2*cap(buf), 2*limit))
-				buf = grown[:copy(grown, buf)]
-			} else {
-				drop(len(buf) - limit)
-			}
-		}
-		k, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		n += int64(k)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return tail{}, n, err
-		}
-	}
-	if len(buf) > limit {
-		drop(len(buf) - limit)
-	}
-	t.data = buf
-	t.midLine = t.dropped > 0 && last != '\n'
-	return t, n, nil
 }
 
 // LoadToken reads a token from file: its content without surrounding

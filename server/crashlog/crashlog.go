@@ -1,13 +1,13 @@
-// Package crashlog holds the crashlogs ouchie may show on an app's error page:
-// where they come from (an in-memory store fed by the admin API, a directory
-// written by a supervisor) and how they are made safe to show (tail cut,
-// terminal escapes stripped, secrets redacted).
+// Package crashlog holds the crashlogs ouchie may show on an app's error page
+// and where they come from: an in-memory store fed by the admin API, a
+// directory written by a supervisor. Every source makes a log safe to show
+// with package sanitize before it hands it out.
 package crashlog
 
 import "regexp"
 
 // Source finds the crashlog of an app. Lookup returns the log already
-// sanitized for display (see Sanitize), or false when there is none.
+// sanitized for display (see sanitize.Log), or false when there is none.
 // Implementations are safe for concurrent use.
 type Source interface {
 	Lookup(app string) ([]byte, bool)

@@ -2,7 +2,6 @@ package crashlog
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -10,10 +9,11 @@ import (
 
 // Dir reads crashlogs a supervisor writes into a directory, one <app>.log
 // per app, through an os.Root so that no name and no symbolic link reaches
-// outside it. Only the last 256 KiB of a file are read. Anything but a
+// outside it. Only the last sanitize.Window bytes of a file are read. Anything but a
 // regular file (a directory, a FIFO, a device, a link out of the directory)
-// and any error reading it is no log, as is a log of nothing but blanks. Sanitized logs are cached until the
-// file's size or modification time changes. A Dir is safe for concurrent
+// and any error reading it is no log, as is a log of nothing but blanks.
+// Sanitized logs are cached until the file's size or modification time
+// changes. A Dir is safe for concurrent
 // use; a nil *Dir holds nothing.
 type Dir struct {
 	root *os.Root
@@ -75,7 +75,7 @@ func (d *Dir) Lookup(app string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	log := sanitize(t)
+	log := t.Log()
 	if blank(log) {
 		log = nil
 	}
@@ -95,20 +95,4 @@ func (d *Dir) forget(app string) {
 	d.mu.Lock()
 	delete(d.cache, app)
 	d.mu.Unlock()
-}
-
-// readTail reads the last window bytes of a file of the given size, and one
-// byte before them to know whether they start a line.
-func readTail(f io.ReaderAt, size int64) (tail, error) {
-	off := max(size-window-1, 0)
-	buf := make([]byte, size-off)
-	n, err := f.ReadAt(buf, off)
-	if err != nil && err != io.EOF {
-		return tail{}, err
-	}
-	buf = buf[:n] // the file may have shrunk since
-	if off == 0 || n == 0 {
-		return tail{data: buf}, nil
-	}
-	return tail{data: buf[1:], dropped: off + 1, droppedLines: -1, midLine: buf[0] != '\n'}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ouchie/ouchie/server/sanitize"
 )
 
 // newDir returns a Dir over a fresh directory, and the directory.
@@ -153,8 +155,8 @@ func TestDirHugeFile(t *testing.T) {
 	defer f.Close()
 	c := &countingReaderAt{r: f}
 	st, _ := f.Stat()
-	if _, err := readTail(c, st.Size()); err != nil || c.n != window+1 {
-		t.Errorf("readTail read %d bytes (%v), want %d", c.n, err, window+1)
+	if _, err := readTail(c, st.Size()); err != nil || c.n != sanitize.Window+1 {
+		t.Errorf("readTail read %d bytes (%v), want %d", c.n, err, sanitize.Window+1)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/ouchie/ouchie/server/sanitize"
 )
 
 // Store holds crashlogs in memory, as the admin API puts them: each
@@ -34,7 +36,7 @@ const (
 )
 
 // minStoreBytes is room for one log at its largest, note included.
-const minStoreBytes = MaxBytes + 1<<10
+const minStoreBytes = sanitize.MaxBytes + 1<<10
 
 // ErrBadApp is returned for a name ValidApp refuses.
 var ErrBadApp = errors.New("app names are 1 to 63 of a-z 0-9 _ . - starting with a letter or digit")
@@ -55,17 +57,17 @@ func NewStore(maxApps int, maxBytes int64) *Store {
 // Put sanitizes raw and stores it as app's log, replacing any before it. A
 // log that sanitizes to nothing but blanks removes app's log.
 func (s *Store) Put(app string, raw []byte) error {
-	_, _, err := s.put(app, tail{data: raw})
+	_, _, err := s.put(app, sanitize.Tail{Data: raw})
 	return err
 }
 
 // put stores the sanitized t and says whether app had no log before and how
 // many bytes were kept.
-func (s *Store) put(app string, t tail) (created bool, kept int, err error) {
+func (s *Store) put(app string, t sanitize.Tail) (created bool, kept int, err error) {
 	if !ValidApp(app) {
 		return false, 0, fmt.Errorf("app %q: %w", app, ErrBadApp)
 	}
-	log := sanitize(t)
+	log := t.Log()
 	if blank(log) {
 		log = nil
 	}

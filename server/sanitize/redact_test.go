@@ -1,4 +1,4 @@
-package crashlog
+package sanitize
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the want sections of testdata/redact/*.txt")
 
-// TestRedactCorpus runs Sanitize over every testdata/redact/*.txt: a comment
+// TestRedactCorpus runs Log over every testdata/redact/*.txt: a comment
 // saying what the case is about, then "-- input --" and "-- want --"
 // sections. With -update, the want sections are rewritten.
 func TestRedactCorpus(t *testing.T) {
@@ -30,7 +30,7 @@ func TestRedactCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
-			got := Sanitize(c.input)
+			got := Log(c.input)
 			if *update {
 				c.want = got
 				if err := os.WriteFile(file, c.format(), 0o644); err != nil {
@@ -39,7 +39,7 @@ func TestRedactCorpus(t *testing.T) {
 				return
 			}
 			if !bytes.Equal(got, c.want) {
-				t.Errorf("%s: Sanitize differs from want (run with -update to accept):\n%s", file, lineDiff(c.want, got))
+				t.Errorf("%s: Log differs from want (run with -update to accept):\n%s", file, lineDiff(c.want, got))
 			}
 		})
 	}

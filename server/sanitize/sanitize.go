@@ -1,4 +1,7 @@
-package crashlog
+// Package sanitize makes a raw crashlog safe to show, bytes in and bytes
+// out: its tail cut, terminal escapes and control characters stripped,
+// secrets redacted. Where logs come from is package crashlog's concern.
+package sanitize
 
 import (
 	"bytes"
@@ -14,16 +17,16 @@ const (
 	MaxBytes = 64 << 10
 )
 
-// window is how much of the end of a raw log Sanitize looks at. It leaves
-// room for terminal escapes and redactions that shrink the text, so that
-// MaxLines of an ordinary log still fit; whatever comes before is counted in
-// the note, never read.
-const window = 256 << 10
+// Window is how much of the end of a raw log is looked at. It leaves room
+// for terminal escapes and redactions that shrink the text, so that MaxLines
+// of an ordinary log still fit; whatever comes before is counted in the
+// note, never read. A source reading a log from a file needs to read no more.
+const Window = 256 << 10
 
-// Sanitize makes a raw log safe to show, in this order:
+// Log makes a raw log safe to show, in this order:
 //
-//   - only the last 256 KiB are looked at, and when that cuts a line the
-//     partial line is dropped (so a secret whose name was cut off is not
+//   - only the last Window bytes are looked at, and when that cuts a line
+//     the partial line is dropped (so a secret whose name was cut off is not
 //     shown without it);
 //   - terminal escapes (CSI, OSC including hyperlinks, DCS and other string
 //     sequences, two-byte escapes, their C1 forms) and control characters
@@ -38,44 +41,64 @@ const window = 256 << 10
 //
 // Redaction comes before the cut, so a secret straddling the cut is redacted
 // whole. The result is valid UTF-8 and holds no control character but \n and
-// \t. Sanitize does not modify raw.
-func Sanitize(raw []byte) []byte { return sanitize(tail{data: raw}) }
+// \t. Log does not modify raw.
+func Log(raw []byte) []byte { return Tail{Data: raw}.Log() }
 
-// tail is the end of a log whose beginning may have been dropped unseen.
-type tail struct {
-	data []byte
-	// dropped bytes came before data; droppedLines of them were newlines,
-	// or droppedLines < 0 when nobody counted.
-	dropped      int64
-	droppedLines int64
-	// midLine means data may start inside a line.
-	midLine bool
+// Tail is the end of a log whose beginning may have been dropped unseen, as
+// a source read it.
+type Tail struct {
+	Data []byte
+	// Dropped bytes came before Data; DroppedLines of them were newlines,
+	// or DroppedLines < 0 when nobody counted.
+	Dropped      int64
+	DroppedLines int64
+	// MidLine means Data may start inside a line.
+	MidLine bool
 }
 
-func sanitize(t tail) []byte {
-	data := t.data
-	if n := len(data) - window; n > 0 {
-		t.dropped += int64(n)
-		if t.droppedLines >= 0 {
-			t.droppedLines += int64(bytes.Count(data[:n], newline))
-		}
-		t.midLine = data[n-1] != '\n'
-		data = data[n:]
+// Log is the package's Log of the whole log t is the end of: the note
+// counts what was dropped before t.Data too, and a line cut at t.Data's
+// start is dropped.
+func (t Tail) Log() []byte {
+	t = t.Last(Window).Whole()
+	return cutTail(redact(strip(t.Data)), t.Dropped, t.DroppedLines)
+}
+
+// Last keeps the last n bytes of t.Data, counting what it drops.
+func (t Tail) Last(n int) Tail {
+	k := len(t.Data) - n
+	if k <= 0 {
+		return t
 	}
-	if t.midLine {
-		// The first line lost its start: its key, the BEGIN of its block,
-		// the scheme of its URL. Drop it rather than judge what is left.
-		n := bytes.IndexByte(data, '\n') + 1
-		if n == 0 {
-			n = len(data)
-		}
-		t.dropped += int64(n)
-		if t.droppedLines >= 0 {
-			t.droppedLines++
-		}
-		data = data[n:]
+	t.Dropped += int64(k)
+	if t.DroppedLines >= 0 {
+		t.DroppedLines += int64(bytes.Count(t.Data[:k], newline))
 	}
-	return cutTail(redact(strip(data)), t.dropped, t.droppedLines)
+	t.MidLine = t.Data[k-1] != '\n'
+	t.Data = t.Data[k:]
+	return t
+}
+
+// Whole drops the first line of t.Data when t.MidLine says it may have lost
+// its start: its key, the BEGIN of its block, the scheme of its URL. What is
+// left of such a line is dropped rather than judged. When t.Data holds no
+// newline, all of it goes and the result still starts inside a line.
+func (t Tail) Whole() Tail {
+	if !t.MidLine || len(t.Data) == 0 {
+		return t
+	}
+	n := bytes.IndexByte(t.Data, '\n') + 1
+	if n == 0 {
+		n = len(t.Data)
+	} else {
+		t.MidLine = false
+		if t.DroppedLines >= 0 {
+			t.DroppedLines++
+		}
+	}
+	t.Dropped += int64(n)
+	t.Data = t.Data[n:]
+	return t
 }
 
 var newline = []byte{'\n'}

@@ -1,4 +1,4 @@
-package crashlog
+package sanitize
 
 import (
 	"bytes"

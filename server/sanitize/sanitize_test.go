@@ -1,4 +1,4 @@
-package crashlog
+package sanitize
 
 import (
 	"bytes"
@@ -8,13 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-func TestSanitizeUncut(t *testing.T) {
+func TestLogUncut(t *testing.T) {
 	in := []byte("2024-05-01 starting\n\tat main.go:3\nexit status 1\n")
-	if got := Sanitize(in); !bytes.Equal(got, in) {
-		t.Errorf("Sanitize changed a clean log:\n%q", got)
+	if got := Log(in); !bytes.Equal(got, in) {
+		t.Errorf("Log changed a clean log:\n%q", got)
 	}
-	if got := Sanitize(nil); len(got) != 0 {
-		t.Errorf("Sanitize(nil) = %q", got)
+	if got := Log(nil); len(got) != 0 {
+		t.Errorf("Log(nil) = %q", got)
 	}
 }
 
@@ -28,7 +28,7 @@ func numbered(n int, format string) []byte {
 
 func TestCutLines(t *testing.T) {
 	in := numbered(1000, "line %04d\n") // 10 bytes a line
-	got := Sanitize(in)
+	got := Log(in)
 	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
 	if len(lines) != MaxLines+1 {
 		t.Fatalf("got %d lines, want %d and a note", len(lines), MaxLines)
@@ -43,7 +43,7 @@ func TestCutLines(t *testing.T) {
 
 func TestCutBytes(t *testing.T) {
 	in := numbered(100, "%04d "+strings.Repeat("x", 1018)+"\n") // 1 KiB a line
-	got := Sanitize(in)
+	got := Log(in)
 	note, rest, _ := bytes.Cut(got, []byte("\n"))
 	if len(rest) > MaxBytes {
 		t.Errorf("kept %d bytes, more than %d", len(rest), MaxBytes)
@@ -58,7 +58,7 @@ func TestCutBytes(t *testing.T) {
 
 func TestCutOneLongLine(t *testing.T) {
 	in := bytes.Repeat([]byte("é"), 50<<10) // 100 KiB, no newline
-	got := Sanitize(in)
+	got := Log(in)
 	note, rest, _ := bytes.Cut(got, []byte("\n"))
 	if want := "[… 36.0 KiB of earlier output not shown]"; string(note) != want {
 		t.Errorf("note = %q, want %q", note, want)
@@ -68,37 +68,37 @@ func TestCutOneLongLine(t *testing.T) {
 	}
 }
 
-// TestWindow feeds more than the window: what lies before it is counted,
+// TestWindow feeds more than the Window: what lies before it is counted,
 // not read, and the line it cuts is dropped.
 func TestWindow(t *testing.T) {
 	in := numbered(40000, "line %05d\n") // 11 bytes a line, 430 KiB
-	got := Sanitize(in)
+	got := Log(in)
 	want := "[… 39,800 earlier lines (427.5 KiB) not shown]\nline 39800\n"
 	if !bytes.HasPrefix(got, []byte(want)) || !bytes.HasSuffix(got, []byte("line 39999\n")) {
 		t.Errorf("got %.80q … : want it to start %q", got, want)
 	}
 }
 
-// TestWindowCutsName puts the window's start inside DB_PASSWORD: what is
+// TestWindowCutsName puts the Window's start inside DB_PASSWORD: what is
 // left of the line must not show the secret without its name.
 func TestWindowCutsName(t *testing.T) {
 	rest := "WORD=hunter2hunter2 more\n"
-	in := "first line\nDB_PASS" + rest + strings.Repeat("filler line\n", (window-len(rest))/12)
-	in += strings.Repeat("f", window-len(rest)-(window-len(rest))/12*12)
-	if n := len(in) - window; in[n:n+4] != "WORD" {
-		t.Fatalf("window starts at %q, want WORD", in[n:n+4])
+	in := "first line\nDB_PASS" + rest + strings.Repeat("filler line\n", (Window-len(rest))/12)
+	in += strings.Repeat("f", Window-len(rest)-(Window-len(rest))/12*12)
+	if n := len(in) - Window; in[n:n+4] != "WORD" {
+		t.Fatalf("Window starts at %q, want WORD", in[n:n+4])
 	}
-	if got := Sanitize([]byte(in)); bytes.Contains(got, []byte("hunter2")) {
+	if got := Log([]byte(in)); bytes.Contains(got, []byte("hunter2")) {
 		t.Errorf("a secret whose name was cut off shows: %.120q", got)
 	}
 }
 
-// TestWindowCutsPEM puts a key's BEGIN before the window and its END in
+// TestWindowCutsPEM puts a key's BEGIN before the Window and its END in
 // the last lines.
 func TestWindowCutsPEM(t *testing.T) {
-	body := strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n", window/64+10)
+	body := strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n", Window/64+10)
 	in := "-----BEGIN PRIVATE KEY-----\n" + body + "-----END PRIVATE KEY-----\npanic: bad key\n"
-	got := Sanitize([]byte(in))
+	got := Log([]byte(in))
 	if bytes.Contains(got, []byte("MIIE")) {
 		t.Errorf("key material shows: %.200q", got)
 	}
@@ -145,17 +145,17 @@ func TestStrip(t *testing.T) {
 	}
 }
 
-// TestSanitizeLeavesInput checks raw is not modified.
-func TestSanitizeLeavesInput(t *testing.T) {
+// TestLogLeavesInput checks raw is not modified.
+func TestLogLeavesInput(t *testing.T) {
 	in := []byte("\x1b[31mPASSWORD=hunter2hunter2\x1b[0m\r\nok\b\n")
 	keep := bytes.Clone(in)
-	Sanitize(in)
+	Log(in)
 	if !bytes.Equal(in, keep) {
-		t.Errorf("Sanitize modified its input: %q", in)
+		t.Errorf("Log modified its input: %q", in)
 	}
 }
 
-// checkSanitized checks the properties every output of Sanitize has.
+// checkSanitized checks the properties every output of Log has.
 func checkSanitized(t *testing.T, out []byte) {
 	t.Helper()
 	if !utf8.Valid(out) {
@@ -179,7 +179,7 @@ func checkSanitized(t *testing.T, out []byte) {
 }
 
 // FuzzSanitize plants a secret between two fuzzed logs. Whatever surrounds
-// it, the output must not depend on the secret's value: Sanitize with
+// it, the output must not depend on the secret's value: Log with
 // another value of the same length gives the same bytes.
 func FuzzSanitize(f *testing.F) {
 	f.Add([]byte("\x1b[31mstarting\x1b[0m\r\n"), []byte("panic: boom\n\tmain.go:3"))
@@ -191,12 +191,12 @@ func FuzzSanitize(f *testing.F) {
 			in := append(bytes.Clone(a), "\nPASSWORD="+secret+"\n"...)
 			return append(in, b...)
 		}
-		out := Sanitize(plant("hunter2hunter2"))
+		out := Log(plant("hunter2hunter2"))
 		checkSanitized(t, out)
-		if other := Sanitize(plant("swordfish12345")); !bytes.Equal(out, other) {
+		if other := Log(plant("swordfish12345")); !bytes.Equal(out, other) {
 			t.Fatalf("the planted secret shows:\n%q\n%q", out, other)
 		}
-		checkSanitized(t, Sanitize(a))
+		checkSanitized(t, Log(a))
 	})
 }
 
@@ -221,19 +221,19 @@ func benchLog() []byte {
 	return b.Bytes()
 }
 
-func BenchmarkSanitize(b *testing.B) {
+func BenchmarkLog(b *testing.B) {
 	log := benchLog()
 	b.SetBytes(int64(len(log)))
 	b.ReportAllocs()
 	for b.Loop() {
-		Sanitize(log)
+		Log(log)
 	}
 }
 
-// pathological are inputs of the window's size that a careless scanner
+// pathological are inputs of the Window's size that a careless scanner
 // would take quadratic time over.
 func pathological() map[string][]byte {
-	rep := func(s string) []byte { return bytes.Repeat([]byte(s), window/len(s)+1)[:window] }
+	rep := func(s string) []byte { return bytes.Repeat([]byte(s), Window/len(s)+1)[:Window] }
 	return map[string][]byte{
 		"path run":        rep("a/"),
 		"base64 run":      rep("Zm9v+YmFy/"),
@@ -259,16 +259,16 @@ func pathological() map[string][]byte {
 
 func TestPathological(t *testing.T) {
 	for name, in := range pathological() {
-		t.Run(name, func(t *testing.T) { checkSanitized(t, Sanitize(in)) })
+		t.Run(name, func(t *testing.T) { checkSanitized(t, Log(in)) })
 	}
 }
 
-func BenchmarkSanitizePathological(b *testing.B) {
+func BenchmarkLogPathological(b *testing.B) {
 	for name, in := range pathological() {
 		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			for b.Loop() {
-				Sanitize(in)
+				Log(in)
 			}
 		})
 	}
