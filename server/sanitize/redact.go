@@ -55,6 +55,7 @@ func redact(text []byte) []byte {
 	var spans []span
 	spans = pemSpans(text, spans)
 	spans = wordSpans(text, spans)
+	spans = leakSpans(text, spans)
 	if len(spans) == 0 {
 		return text
 	}
