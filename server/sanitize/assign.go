@@ -32,7 +32,7 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 		return spans, j
 	}
 	name := text[i:j]
-	if p >= len(text) || !secretName(name) {
+	if p >= len(text) || !secretName(name) && !(quotedKey && isWord(name, "auth")) && !(sep == '=' && queryName(text, i)) {
 		return spans, j
 	}
 	spaced := text[p] == ' ' || text[p] == '\t'
@@ -40,10 +40,13 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 		return spans, j // a position, token.go:42
 	}
 	v := skipSpace(text, p)
+	if v < len(text) && text[v] == '\n' && sep == ':' && (quotedKey || lineStart(text, i)) {
+		return nextLineValue(spans, text, i, v, quotedKey)
+	}
 	if v >= len(text) || text[v] == '\n' || bytes.HasPrefix(text[v:], []byte(redacted)) {
 		return spans, j // no value, or one already redacted
 	}
-	if sep == '=' && spacedSep && spaced && code(text, v) {
+	if sep == '=' && (spacedSep && spaced || pythonSource(text, i)) && code(text, v) {
 		return spans, j // token = os.environ["TOKEN"], a source line
 	}
 	if lo, hi, ok := quoted(text, v); ok {
@@ -54,8 +57,8 @@ func assignment(spans []span, text []byte, i, j int) ([]span, int) {
 		// KEY=value, "key": value, Key:value
 	case lineStart(text, i):
 		// key: value, as YAML or a header: the rest of the line.
-		if text[v] == '|' || text[v] == '>' {
-			return spans, j // a block scalar: its lines are not recognised
+		if blockScalar(text, v) {
+			return nextLineValue(spans, text, i, v, false)
 		}
 		e := bytes.IndexByte(text[v:], '\n')
 		if e < 0 {
@@ -138,11 +141,17 @@ func wordValueEnd(text []byte, v int) int {
 
 // code reports whether the value at text[v] is an expression of a program,
 // as a traceback quotes its source lines: a name, maybe dotted, called or
-// indexed, closing at the end of the line (os.environ["TOKEN"], getpass()).
+// indexed, closing at the end of the line (os.environ["TOKEN"], getpass()),
+// or on a line a Python traceback quotes, a dotted name
+// (settings.OAUTH_SECRET).
 func code(text []byte, v int) bool {
 	e := v
 	for e < len(text) && (isIdent(text[e]) && text[e] != '-') {
 		e++
+	}
+	if e > v && !isDigit(text[v]) && bytes.IndexByte(text[v:e], '.') > 0 && pythonSource(text, v) &&
+		(e == len(text) || text[e] == ',' || text[e] == ')' || isSpace(text[e])) {
+		return true
 	}
 	if e == v || isDigit(text[v]) || e >= len(text) || text[e] != '(' && text[e] != '[' {
 		return false
@@ -160,6 +169,53 @@ func closer(c byte) bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// pythonSource reports whether text[i] is on a line of source a Python
+// traceback quotes: the line after File "...", line N.
+func pythonSource(text []byte, i int) bool {
+	end := bytes.LastIndexByte(text[:i], '\n')
+	if end < 0 {
+		return false
+	}
+	prev := bytes.TrimLeft(text[bytes.LastIndexByte(text[:end], '\n')+1:end], " \t")
+	return bytes.HasPrefix(prev, []byte(`File "`)) && bytes.Contains(prev, []byte(`", line `))
+}
+
+// blockScalar reports whether a YAML block scalar starts at text[v]: | or
+// >, maybe with indicators, ending the line.
+func blockScalar(text []byte, v int) bool {
+	if text[v] != '|' && text[v] != '>' {
+		return false
+	}
+	k := v + 1
+	for k < len(text) && (text[k] == '-' || text[k] == '+' || isDigit(text[k])) {
+		k++
+	}
+	k = skipSpace(text, k)
+	return k == len(text) || text[k] == '\n'
+}
+
+// queryNames are the URL query parameters that carry a secret although
+// their name does not say so (see secretName).
+var queryNames = []string{"key", "sig", "signature", "x-amz-signature", "x-goog-signature", "auth"}
+
+// queryName reports whether the word at text[i] is the name of a secret
+// URL query parameter: after ? or & (or # for a fragment).
+func queryName(text []byte, i int) bool {
+	if i == 0 || text[i-1] != '?' && text[i-1] != '&' && text[i-1] != '#' {
+		return false
+	}
+	j := i
+	for j < len(text) && isIdent(text[j]) {
+		j++
+	}
+	for _, n := range queryNames {
+		if isWord(text[i:j], n) {
+			return true
+		}
+	}
+	return false
+}
 
 // lineStart reports whether only blanks, list dashes and comment marks come
 // before text[i] on its line.
@@ -224,7 +280,7 @@ func secretName(name []byte) bool {
 		}
 		l = append(l, c)
 	}
-	for _, s := range []string{"_file", "-file", "_path", "-path", "_dir", "-dir"} {
+	for _, s := range []string{"_file", "-file", "_path", "-path", "_dir", "-dir", "error", "exception"} {
 		if bytes.HasSuffix(l, []byte(s)) {
 			return false
 		}
@@ -234,7 +290,7 @@ func secretName(name []byte) bool {
 			return true
 		}
 	}
-	for _, s := range []string{"_pass", "-pass", "_key", "-key"} {
+	for _, s := range []string{"_pass", "-pass", "_key", "-key", "_pwd", "-pwd", "_auth"} {
 		if bytes.HasSuffix(l, []byte(s)) {
 			return true
 		}

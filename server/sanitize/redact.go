@@ -8,7 +8,12 @@ import (
 
 // Redaction rules. A secret's value is replaced by "[redacted]"; what names
 // it (the key, the header, the URL's user, the PEM markers) stays, so the
-// log still says what was there.
+// log still says what was there. Two sets of rules find secrets: ouchie's
+// own, which know the contexts a log puts secrets in, and the default rules
+// of gitleaks (gitleaks_rules.go), a maintained set of some 200 vendor
+// token formats.
+//
+// ouchie's own rules:
 //
 //   - PEM private keys: the body between "-----BEGIN ... PRIVATE KEY-----"
 //     and its END line. A BEGIN without an END is redacted to the end of the
@@ -18,44 +23,69 @@ import (
 //     KEY="value"), logfmt, INI (key = value), YAML and header style
 //     (key: value at the start of a line, to its end), JSON ("key": "value",
 //     also escaped inside a JSON string), Go's %v (Key:value, Key:[value]),
-//     Python, Ruby and PHP printing, flags (--password=value). A name says
-//     secret when, ignoring case, it contains PASSWORD, PASSWD, PASSPHRASE,
-//     SECRET, TOKEN, CREDENTIAL or APIKEY, is PASS or ends in _PASS or -PASS,
-//     or ends in _KEY or -KEY (or, in camel case, in Key after a lower-case
-//     letter or digit: apiKey). So MONKEY, KEY_ID and keyboard are not
-//     secret names; token_count and TOKENIZER are, and their values go too:
-//     the rule looks at names, never at values, because a counter lost
-//     costs less than a credential shown. Names ending in _FILE, _PATH or
-//     _DIR (or -file...) are exempt: they say where a secret is, not what.
-//     Not assignments either, to keep crash reports readable:
-//     "refresh token: context deadline exceeded", prose (a plain word such
-//     as token or Password followed by ": " in the middle of a line has its
-//     value redacted only when quoted, or when it is a single word with a
-//     digit or a symbol in it, or 16 characters or more); a file in a path
+//     Python, Ruby and PHP printing, flags (--password=value and --password
+//     value). A value on the line after its key is found too: a JSON key
+//     ending its line, a YAML key whose value is indented under it, a YAML
+//     block scalar (key: |). A name says secret when, ignoring case, it
+//     contains PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, CREDENTIAL or
+//     APIKEY, is PASS or ends in _PASS or -PASS, ends in _PWD, -PWD or
+//     _AUTH, or ends in _KEY or -KEY (or, in camel case, in Key after a
+//     lower-case letter or digit: apiKey); a JSON key "auth" (Docker's
+//     config.json) and the URL query parameters key, sig, signature,
+//     X-Amz-Signature, X-Goog-Signature and auth say secret too. So MONKEY,
+//     KEY_ID, PWD and keyboard are not secret names; token_count and
+//     TOKENIZER are, and their values go too: the rule looks at names,
+//     never at values, because a counter lost costs less than a credential
+//     shown. Names ending in _FILE, _PATH or _DIR (or -file...) are exempt:
+//     they say where a secret is, not what; so are names ending in Error or
+//     Exception (JsonWebTokenError: invalid signature). Not assignments
+//     either, to keep crash reports readable: "refresh token: context
+//     deadline exceeded", prose (a plain word such as token or Password
+//     followed by ": " in the middle of a line has its value redacted only
+//     when quoted, or when it is a single word with a digit or a symbol in
+//     it, or 16 characters or more); a file in a path
 //     (/run/secrets/db_password: no such file); a position (token.go:42);
 //     a source line quoted by a traceback whose value is a call or an index
-//     (token = os.environ["TOKEN"]).
+//     (token = os.environ["TOKEN"]), or in Python's, a dotted name
+//     (client_secret=settings.OAUTH_SECRET).
+//   - Command lines and statements: curl -u and --user (the password after
+//     the user's colon), SQL's IDENTIFIED BY '...' and PASSWORD '...' (a
+//     doubled quote is one quote), netrc's password (after login on its
+//     line, or alone on a line when it has a digit or a symbol or is long).
 //   - Authorization and Proxy-Authorization values (after a scheme such as
-//     Bearer or Basic, the credential), Cookie and Set-Cookie values, and
-//     any "Bearer <token>" of 8 characters or more.
-//   - URL passwords (scheme://user:[redacted]@host) and Go MySQL DSNs
-//     (user:[redacted]@tcp(host)).
+//     Bearer or Basic, the credential, also on the next line), Cookie and
+//     Set-Cookie values, and any "Bearer <token>" of 8 characters or more,
+//     or a token alone on the line after "Bearer".
+//   - URL passwords (scheme://user:[redacted]@host, quotes included) and Go
+//     MySQL DSNs (user:[redacted]@tcp(host)); the token of a webhook path
+//     (/webhooks/<id>/<token>, Discord).
 //   - Token shapes wherever they stand: AWS access key ids (AKIA, ASIA...
-//     and 16 more), JWTs (eyJ....eyJ....sig), GitHub (ghp_, gho_, ghu_,
-//     ghs_, ghr_, github_pat_), GitLab (glpat-), Slack (xoxb-... and
-//     webhook paths), Stripe (sk_live_, rk_live_, whsec_), OpenAI-style
-//     (sk-...), Google API keys (AIza), npm (npm_), PyPI (pypi-), SendGrid
-//     (SG.x.y) and age secret keys.
+//     and 16 more, also glued to a word: user_AKIA...), JWTs
+//     (eyJ....eyJ....sig), GitHub (ghp_, gho_, ghu_, ghs_, ghr_,
+//     github_pat_), GitLab (glpat-), Slack (xoxb-... and webhook paths),
+//     Stripe (sk_live_, rk_live_, whsec_), OpenAI-style (sk-...), Google API
+//     keys (AIza), npm (npm_), PyPI (pypi-), SendGrid (SG.x.y) and age
+//     secret keys.
+//   - Base64 (standard or URL-safe, 16 characters or more) whose decoded
+//     text holds a secret by these rules: the whole run goes.
+//   - A secret that ends its line carries on over the lines after it that
+//     hold nothing but one run of base64 characters with a digit and a
+//     letter: a token a terminal wrapped.
+//
+// The gitleaks rules are tried where one of their keywords stands: on its
+// line and the next, 512 bytes before it and 4 KiB after. They are adapted
+// to logs: a token may end at punctuation as well as a blank, and the part
+// of a pattern that matches the name before a key (reported by gitleaks,
+// never redacted) is dropped, which makes them several times faster. Rules
+// that need a file path are left out, and two are left to ouchie's own
+// rules (see ownRules).
 //
 // Not detected: secrets with nothing around them to recognise (a bare
-// 40-character AWS secret, a hex key); values on the lines after a YAML
-// block scalar (key: |); a URL password holding both a raw '/' and a
-// leading run of digits.
+// 40-character AWS secret, a hex key); a URL password holding both a raw
+// '/' and a leading run of digits; a value on the line after its key when
+// the key's line was cut off by the window.
 func redact(text []byte) []byte {
-	var spans []span
-	spans = pemSpans(text, spans)
-	spans = wordSpans(text, spans)
-	spans = leakSpans(text, spans)
+	spans := secretSpans(text, nil, 0)
 	if len(spans) == 0 {
 		return text
 	}
@@ -75,6 +105,16 @@ func redact(text []byte) []byte {
 		at = hi
 	}
 	return append(out, text[at:]...)
+}
+
+// secretSpans adds the secrets of text. depth is how many base64 decodings
+// text went through.
+func secretSpans(text []byte, spans []span, depth int) []span {
+	spans = pemSpans(text, spans)
+	spans = wordSpans(text, spans)
+	spans = leakSpans(text, spans)
+	spans = encodedSpans(text, spans, depth)
+	return wrapped(spans, text)
 }
 
 // redacted replaces a secret.

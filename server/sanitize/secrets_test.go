@@ -86,3 +86,36 @@ func TestSecrets(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRedact plants a case of testdata/secrets.txt between two fuzzed logs,
+// on lines of its own: whatever surrounds them, none of its secrets may
+// show.
+func FuzzRedact(f *testing.F) {
+	var planted []secretCase
+	for _, c := range readSecretCases(f) {
+		if len(c.secrets) > 0 {
+			planted = append(planted, c)
+		}
+	}
+	f.Add([]byte("starting web"), []byte("exit status 1\n"), uint(0))
+	f.Add([]byte("\x1b[31mpanic\x1b[0m: \"unterminated"), []byte("\r\b\b\n"), uint(7))
+	f.Add([]byte("password: |"), []byte("  indented\n"), uint(12))
+	f.Add([]byte(`  File "/app/x.py", line 3, in f`), []byte("Authorization:"), uint(20))
+	f.Fuzz(func(t *testing.T, a, b []byte, n uint) {
+		c := planted[n%uint(len(planted))]
+		for _, s := range c.secrets {
+			if bytes.Contains(a, []byte(s)) || bytes.Contains(b, []byte(s)) {
+				return // the secret is in the fuzzed text too
+			}
+		}
+		in := append(bytes.Clone(a), '\n')
+		in = append(append(in, c.log...), b...)
+		out := Log(in)
+		checkSanitized(t, out)
+		for _, s := range c.secrets {
+			if bytes.Contains(out, []byte(s)) {
+				t.Fatalf("secrets.txt:%d (%s): %q shows in\n%q", c.line, c.name, s, out)
+			}
+		}
+	})
+}

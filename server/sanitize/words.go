@@ -32,6 +32,11 @@ func wordSpans(text []byte, spans []span) []span {
 			i = runEnd
 			continue
 		}
+		if k := gluedKey(text, i, j, runEnd); k > 0 {
+			spans = add(spans, text, k, k+20)
+			i = j
+			continue
+		}
 		word, next := text[i:j], j
 		switch {
 		case len(word) == 6 && bytes.EqualFold(word, []byte("bearer")):
@@ -42,13 +47,23 @@ func wordSpans(text []byte, spans []span) []span {
 		case len(word) == 6 && bytes.EqualFold(word, []byte("cookie")),
 			len(word) == 10 && bytes.EqualFold(word, []byte("set-cookie")):
 			spans, next = cookie(spans, text, j)
+		case isWord(word, "webhooks"):
+			spans, next = webhook(spans, text, j)
 		case bytes.HasPrefix(text[j:], []byte("://")):
 			if urlRun <= j {
 				urlRun = urlEnd(text, j)
 			}
+			n := len(spans)
 			spans = urlPassword(spans, text, j+3, min(urlRun, j+3+maxURL))
+			if len(spans) == n {
+				spans = quotedURLPassword(spans, text, j+3, urlRun)
+			}
 		default:
+			n := len(spans)
 			spans, next = assignment(spans, text, i, j)
+			if len(spans) == n && next == j {
+				spans, next = spaced(spans, text, i, j)
+			}
 		}
 		if j < len(text) && text[j] == ':' {
 			if urlRun <= j {
@@ -86,9 +101,12 @@ type tokenRule struct {
 	re       *regexp.Regexp
 }
 
+// awsKey is the shape of AWS access key ids.
+var awsKey = tokenRule{[]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA"},
+	regexp.MustCompile(`^A[A-Z]{3}[A-Z0-9]{16}(?:[^A-Za-z0-9]|$)`)}
+
 var tokenRules = []tokenRule{
-	{[]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA"},
-		regexp.MustCompile(`^A[A-Z]{3}[A-Z0-9]{16}(?:[^A-Za-z0-9]|$)`)}, // AWS access key ids
+	awsKey,
 	{[]string{"AIza"}, regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}`)}, // Google API keys
 	{[]string{"AGE-SECRET-KEY-1"}, regexp.MustCompile(`^AGE-SECRET-KEY-1[0-9A-Z]{50}`)},
 	{[]string{"eyJ"}, regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.`)}, // JWTs
@@ -114,18 +132,34 @@ func tokenShaped(tok []byte) bool {
 	if len(tok) < 20 {
 		return false
 	}
-	look := tok[:min(len(tok), maxTokenLook)]
 	for _, r := range tokenRules {
-		for _, p := range r.prefixes {
-			if bytes.HasPrefix(tok, []byte(p)) {
-				if r.re.Match(look) {
-					return true
-				}
-				break
-			}
+		if tokenMatches(r, tok) {
+			return true
 		}
 	}
 	return false
+}
+
+// tokenMatches reports whether tok starts as r says.
+func tokenMatches(r tokenRule, tok []byte) bool {
+	for _, p := range r.prefixes {
+		if bytes.HasPrefix(tok, []byte(p)) {
+			return r.re.Match(tok[:min(len(tok), maxTokenLook)])
+		}
+	}
+	return false
+}
+
+// gluedKey returns where an AWS access key id glued to the word before it
+// (user_AKIA...) starts in the word text[i:j], or 0. The token the word
+// starts ends at text[end].
+func gluedKey(text []byte, i, j, end int) int {
+	for k := i + 1; k+20 <= j; k++ {
+		if text[k] == 'A' && (text[k-1] == '_' || text[k-1] == '-') && tokenMatches(awsKey, text[k:end]) {
+			return k
+		}
+	}
+	return 0
 }
 
 // skipSpace returns the index of the first byte at or after i that is not a
@@ -140,6 +174,9 @@ func skipSpace(text []byte, i int) int {
 // bearer redacts the token after "Bearer" at text[i:], if it is one, and
 // returns where the scan resumes.
 func bearer(spans []span, text []byte, i int) ([]span, int) {
+	if lo, hi, ok := nextLineToken(text, i); ok {
+		return add(spans, text, lo, hi), hi
+	}
 	j := skipSpace(text, i)
 	if j == i {
 		return spans, i
@@ -168,22 +205,35 @@ func authorization(spans []span, text []byte, i int) ([]span, int) {
 	for k < len(text) && isIdent(text[k]) {
 		k++
 	}
+	if k > j && authScheme(text[j:k]) {
+		if lo, hi, ok := nextLineToken(text, k); ok {
+			return add(spans, text, lo, hi), hi // the credential on the next line
+		}
+	}
 	if k == j || k >= len(text) || text[k] != ' ' {
 		e := restOfValue(text, j, end)
 		return add(spans, text, j, e), e
 	}
 	v := skipSpace(text, k)
-	for _, s := range authSchemes {
-		if bytes.EqualFold(text[j:k], s) {
-			e := v
-			for e < len(text) && !isSpace(text[e]) && !isQuote(text[e]) && text[e] != ']' && text[e] != '\\' {
-				e++
-			}
-			return add(spans, text, v, e), e
+	if authScheme(text[j:k]) {
+		e := v
+		for e < len(text) && !isSpace(text[e]) && !isQuote(text[e]) && text[e] != ']' && text[e] != '\\' {
+			e++
 		}
+		return add(spans, text, v, e), e
 	}
 	e := restOfValue(text, v, end)
 	return add(spans, text, v, e), e
+}
+
+// authScheme reports whether word is one of authSchemes.
+func authScheme(word []byte) bool {
+	for _, s := range authSchemes {
+		if bytes.EqualFold(word, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // cookie redacts the value of a Cookie or Set-Cookie header whose name ends
@@ -279,6 +329,30 @@ func urlPassword(spans []span, text []byte, i, end int) []span {
 		return spans // host:port/path?q=a@b, not a password
 	}
 	return add(spans, text, i+c+1, i+at)
+}
+
+// quotedURLPassword redacts the password of the URL whose authority starts
+// at text[i] when the password holds a quote, at which the URL seemed to
+// end (text[end]): scheme://user:pa'ss@host. What follows the quote up to
+// the @ must hold no blank and none of = , ; which would say the quote did
+// end the URL.
+func quotedURLPassword(spans []span, text []byte, i, end int) []span {
+	if end >= len(text) || !isQuote(text[end]) || i >= end {
+		return spans
+	}
+	c := bytes.IndexByte(text[i:end], ':')
+	if c < 0 || bytes.ContainsAny(text[i:i+c], "/?#@") {
+		return spans
+	}
+	for k := end; k < min(len(text), i+maxURL); k++ {
+		switch b := text[k]; {
+		case b == '@':
+			return add(spans, text, i+c+1, k)
+		case b <= ' ' || b == '=' || b == ',' || b == ';' || b == '/' || b == '<' || b == '>':
+			return spans
+		}
+	}
+	return spans
 }
 
 // portLike reports whether s starts with a port number ending the authority.
