@@ -253,12 +253,3 @@ func normalizeFormats(formats []string) []string {
 
 // cssColor returns a colour checked by accentPattern as CSS.
 func cssColor(s string) template.CSS { return template.CSS(s) } // #nosec: validated
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

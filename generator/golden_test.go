@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,7 @@ func TestGolden(t *testing.T) {
 		for _, e := range entries {
 			onDisk = append(onDisk, e.Name())
 		}
-		built := sortedKeys(files)
+		built := slices.Sorted(maps.Keys(files))
 		if !slices.Equal(onDisk, built) {
 			t.Fatalf("golden files differ:\n on disk %v\n built   %v", onDisk, built)
 		}

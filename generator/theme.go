@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -21,8 +22,9 @@ type Theme struct {
 	// files maps a layout's name ("page.html", "partials/footer.html") to the
 	// site path it was read from, for messages.
 	files map[string]string
-	// base holds baseof.html and the partials; mains holds one clone per
-	// layout that defines "main": "page.html" and "<page id>.html".
+	// mains holds, per layout that defines "main" (page.html and
+	// <page id>.html, keyed without .html), a clone of baseof.html and the
+	// partials with that layout parsed into it.
 	mains  map[string]*template.Template
 	assets map[string][]byte
 }
@@ -161,8 +163,8 @@ func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 	})
 }
 
-// slotMarker brackets a slot's name in rendered output; the renderer removes
-// the markers and records the slot's offset. Private-use code points pass
+// slotOpen and slotClose bracket a slot's name in rendered output; fillSlots
+// removes these markers and records the slot's offset. Private-use code points pass
 // through html/template's escapers unchanged and never come from Markdown.
 const (
 	slotOpen  = "\uE000"
@@ -205,7 +207,7 @@ func (t *Theme) parse(c *errs, sources map[string][]byte) {
 		return
 	}
 	base := template.New("baseof.html").Funcs(t.funcs()).Option("missingkey=error")
-	names := sortedKeys(sources)
+	names := slices.Sorted(maps.Keys(sources))
 	failed := false
 	for _, name := range names {
 		if name != "baseof.html" && !strings.HasPrefix(name, "partials/") {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -197,7 +198,7 @@ func Read(fsys fs.FS) (*Bundle, error) {
 	}
 	b := &Bundle{Manifest: m, Files: map[string][]byte{}}
 	for _, p := range m.Pages {
-		for _, format := range sortedKeys(p.Files) {
+		for _, format := range slices.Sorted(maps.Keys(p.Files)) {
 			f := p.Files[format]
 			if !namePattern.MatchString(f.Name) || path.Base(f.Name) != f.Name {
 				return nil, fmt.Errorf("%s: page %s: bad file name %q", ManifestName, p.ID, f.Name)
@@ -332,13 +333,4 @@ func readCapped(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return data, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

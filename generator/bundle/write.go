@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/andybalholm/brotli"
 )
@@ -16,7 +18,7 @@ func (b *Bundle) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(b.Files) {
+	for _, name := range slices.Sorted(maps.Keys(b.Files)) {
 		if err := os.WriteFile(filepath.Join(dir, name), b.Files[name], 0o644); err != nil {
 			return err
 		}
