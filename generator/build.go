@@ -51,7 +51,7 @@ func Load(fsys fs.FS) (*Site, error) {
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
 	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, bodies: map[string]rendered{}}
 	if len(s.Themes) == 0 {
-		c.add("themes", 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
+		c.add(ThemesDir, 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
 	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
 		cfgDoc.add(c, "$.theme", "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
 	}

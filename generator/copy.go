@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 )
 
@@ -29,9 +28,8 @@ func (e *existError) Error() string {
 
 func (e *existError) Unwrap() error { return ErrExist }
 
-// siteFiles lists a site's own files in fsys: ouchie.yaml, content/, themes/,
-// layouts/ and the top-level SVG files (the logo). Anything else at the root
-// (a repository's code, a dist/ folder) is not part of the site.
+// siteFiles lists a site's own files in fsys: everything under SiteDirs and
+// the files at the root IsSiteFile names.
 func siteFiles(fsys fs.FS) ([]string, error) {
 	var files []string
 	entries, err := fs.ReadDir(fsys, ".")
@@ -41,7 +39,7 @@ func siteFiles(fsys fs.FS) ([]string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		switch {
-		case e.IsDir() && (name == "content" || name == "themes" || name == "layouts"):
+		case e.IsDir() && IsSiteDir(name):
 			err := fs.WalkDir(fsys, name, func(p string, d fs.DirEntry, err error) error {
 				if err == nil && d.Type().IsRegular() {
 					files = append(files, p)
@@ -51,7 +49,7 @@ func siteFiles(fsys fs.FS) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-		case e.Type().IsRegular() && (name == ConfigName || path.Ext(name) == ".svg"):
+		case e.Type().IsRegular() && IsSiteFile(name):
 			files = append(files, name)
 		}
 	}

@@ -78,13 +78,13 @@ const maxPageSize = 256 << 10
 
 // loadPages reads every content/*.md of the site.
 func loadPages(c *errs, fsys fs.FS) []*Page {
-	entries, err := fs.ReadDir(fsys, "content")
+	entries, err := fs.ReadDir(fsys, ContentDir)
 	if err != nil {
 		hint := hintFor(err)
 		if hint == "" {
 			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
 		}
-		c.add("content", 0, 0, hint, "%v", unwrapPathError(err))
+		c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
 		return nil
 	}
 	var pages []*Page

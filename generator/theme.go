@@ -42,7 +42,7 @@ var themeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // themeNames lists the site's themes (folders under themes/ with a theme.yaml).
 func themeNames(fsys fs.FS) []string {
-	entries, _ := fs.ReadDir(fsys, "themes")
+	entries, _ := fs.ReadDir(fsys, ThemesDir)
 	var names []string
 	for _, e := range entries {
 		if e.IsDir() && themeName.MatchString(e.Name()) {
@@ -98,7 +98,7 @@ func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
 		t.collect(c, fsys, "themes/"+chain[i]+"/layouts", sources)
 		t.collectAssets(c, fsys, "themes/"+chain[i]+"/assets")
 	}
-	t.collect(c, fsys, "layouts", sources)
+	t.collect(c, fsys, LayoutsDir, sources)
 	t.parse(c, sources)
 	return t
 }

@@ -116,8 +116,8 @@ func (c *NewCmd) Run(env *Env) error {
 	if dir == "" {
 		dir = "."
 	}
-	if st, err := os.Stat(filepath.Join(dir, "content")); err != nil || !st.IsDir() {
-		return withHint(fmt.Errorf("%s holds no content/ folder", dir), "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
+	if err := generator.CheckSite(dir); err != nil {
+		return withHint(err, "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
 	}
 	source, title := "app", "Something went wrong"
 	if strings.HasSuffix(status, "xx") {
@@ -126,7 +126,7 @@ func (c *NewCmd) Run(env *Env) error {
 	if strings.HasPrefix(c.Page, "4") {
 		source, title = "client", "This request could not be handled"
 	}
-	file := filepath.Join(dir, "content", c.Page+".md")
+	file := filepath.Join(dir, generator.ContentDir, c.Page+".md")
 	body := fmt.Sprintf(`---
 status: %s
 title: %s

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -130,32 +129,19 @@ type SiteFlag struct {
 func (s SiteFlag) open(env *Env) (fs.FS, string, error) {
 	src := s.Src
 	if src == "" {
-		if st, err := os.Stat("content"); err == nil && st.IsDir() {
-			src = "."
-		} else {
+		if generator.CheckSite(".") != nil {
 			return env.DefaultSite, embeddedOrigin, nil
 		}
+		src = "."
 	}
-	st, err := os.Stat(src)
-	if err != nil {
-		return nil, "", withHint(fmt.Errorf("site %s: %w", src, unwrap(err)), "--src names a folder holding content/ and themes/")
-	}
-	if !st.IsDir() {
-		return nil, "", withHint(fmt.Errorf("site %s: not a folder", src), "--src names a folder holding content/ and themes/")
+	if err := generator.CheckSite(src); err != nil {
+		return nil, "", withHint(err, "--src names a folder holding content/ and themes/; `ouchie init DIR` writes one")
 	}
 	fsys, err := generator.OpenDir(src)
 	if err != nil {
-		return nil, "", fmt.Errorf("site %s: %w", src, unwrap(err))
+		return nil, "", fmt.Errorf("site %s: %w", src, err)
 	}
 	return fsys, "site " + src, nil
-}
-
-func unwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // splitList splits comma lists given once or many times ("--format html,json").

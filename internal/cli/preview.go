@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/internal/preview"
 )
 
@@ -26,14 +27,14 @@ type PreviewCmd struct {
 func (c *PreviewCmd) Run(env *Env) error {
 	dir := c.Src
 	if dir == "" {
-		if st, err := os.Stat("content"); err != nil || !st.IsDir() {
+		if generator.CheckSite(".") != nil {
 			return withHint(fmt.Errorf("no site here to preview: ./ holds no content/ folder, and the default site built into ouchie cannot be watched for changes"),
 				"write a copy to edit with `ouchie init mysite`, then `ouchie preview --src mysite`")
 		}
 		dir = "."
 	}
-	if st, err := os.Stat(filepath.Join(dir, "content")); err != nil || !st.IsDir() {
-		return withHint(fmt.Errorf("site %s: no content/ folder there", dir), "--src names a folder holding content/ and themes/; `ouchie init DIR` writes one")
+	if err := generator.CheckSite(dir); err != nil {
+		return withHint(err, "--src names a folder holding content/ and themes/; `ouchie init DIR` writes one")
 	}
 	first := true
 	report := func(r preview.Result) {

@@ -18,8 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -129,8 +127,8 @@ func New(dir string, opts ...Option) *Server {
 // when the files change. Listening is synchronous, so a bad or busy address
 // is reported here.
 func (s *Server) Open() error {
-	if st, err := os.Stat(filepath.Join(s.dir, "content")); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s holds no content/ folder", s.dir)
+	if err := generator.CheckSite(s.dir); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {

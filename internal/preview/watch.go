@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/ouchie/ouchie/generator"
 )
 
-// watchedDirs are the folders of a site whose whole tree is watched. The
-// site folder itself is watched too, but only for its own files (ouchie.yaml,
-// the logo) and for these folders appearing.
-var watchedDirs = []string{"content", "themes", "layouts"}
-
-// watcher reports changes to a site's files.
+// watcher reports changes to a site's files: the whole trees of
+// generator.SiteDirs, and in the site folder itself the files
+// generator.IsSiteFile names and those folders appearing.
 type watcher struct {
 	root string
 	fw   *fsnotify.Watcher
@@ -34,7 +33,7 @@ func newWatcher(root string, log *slog.Logger) (*watcher, error) {
 		fw.Close()
 		return nil, err
 	}
-	for _, d := range watchedDirs {
+	for _, d := range generator.SiteDirs {
 		w.addTree(filepath.Join(w.root, d))
 	}
 	return w, nil
@@ -69,12 +68,7 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 		return false // editors' scratch files
 	}
 	top, _, nested := strings.Cut(filepath.ToSlash(rel), "/")
-	inTree := false
-	for _, d := range watchedDirs {
-		if top == d {
-			inTree = true
-		}
-	}
+	inTree := generator.IsSiteDir(top)
 	if ev.Has(fsnotify.Create) && inTree {
 		if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
 			w.addTree(ev.Name) // files may already be inside: the rebuild reads them
@@ -86,12 +80,9 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	if nested {
 		return false
 	}
-	// A file in the site folder itself: ouchie.yaml, the logo it names. Other
-	// folders there (dist/, .git/) are not part of the site.
-	if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
-		return false
-	}
-	return true
+	// A file in the site folder itself: ouchie.yaml, the logo. Other files
+	// and folders there (README.md, dist/, .git/) are not part of the site.
+	return generator.IsSiteFile(base)
 }
 
 // run calls rebuild once changes have stopped for the debounce interval,
