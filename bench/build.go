@@ -45,7 +45,7 @@ func (b *bench) buildBench(ctx context.Context) error {
 	// One unmeasured build first, so the binary, the theme files and the
 	// page cache are warm for the first measured one.
 	warm := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.bdir+"/out-warm", "--theme", b.cfg.theme,
-		"--format", "html,json,txt,xml,http")
+		"--format", "all")
 	warm.Dir = b.dir
 	if out, err := warm.CombinedOutput(); err != nil {
 		return fmt.Errorf("ouchie build: %v:\n%s", err, indent(strings.TrimSpace(string(out))))
@@ -61,7 +61,7 @@ func (b *bench) buildBench(ctx context.Context) error {
 			return err
 		}
 		cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--out", out,
-			"--theme", b.cfg.theme, "--format", "html,json,txt,xml,http")
+			"--theme", b.cfg.theme, "--format", "all")
 		cmd.Dir = b.dir
 		start := time.Now()
 		output, err := cmd.CombinedOutput()

@@ -2,6 +2,8 @@ package generator
 
 import (
 	"testing"
+
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // BenchmarkBuildDefaultSite builds the embedded default site, every theme,
@@ -11,7 +13,7 @@ func BenchmarkBuildDefaultSite(b *testing.B) {
 	defer root.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(root.FS(), Options{Formats: allFormats}); err != nil {
+		if _, err := Build(root.FS(), Options{Formats: bundle.Formats}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -23,7 +25,7 @@ func BenchmarkBuild1000Pages(b *testing.B) {
 	site := generatedSite(b, 1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		bundles, err := Build(site, Options{Formats: allFormats})
+		bundles, err := Build(site, Options{Formats: bundle.Formats})
 		if err != nil {
 			b.Fatal(err)
 		}

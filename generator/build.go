@@ -22,7 +22,8 @@ import (
 type Options struct {
 	// Themes to build; empty means every theme of the site.
 	Themes []string
-	// Formats to write; empty means DefaultFormats. HTML is always written.
+	// Formats to write; empty means DefaultFormats, FormatAll every format.
+	// HTML is always written.
 	Formats []string
 	// Compress also writes .gz and .br siblings of every file.
 	Compress bool
@@ -30,6 +31,10 @@ type Options struct {
 
 // DefaultFormats are the formats written when Options.Formats is empty.
 var DefaultFormats = []string{bundle.HTML, bundle.JSON, bundle.Text}
+
+// FormatAll, given as a format, means every format of bundle.Formats: the
+// one word for it on the command line (--format all) and in code.
+const FormatAll = "all"
 
 // Site is a loaded, validated site.
 type Site struct {
@@ -94,9 +99,12 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 	if len(formats) == 0 {
 		formats = DefaultFormats
 	}
+	if slices.Contains(formats, FormatAll) {
+		formats = bundle.Formats
+	}
 	for _, f := range formats {
 		if !slices.Contains(bundle.Formats, f) {
-			c.add("--format", 0, 0, "formats are "+strings.Join(bundle.Formats, ","), "unknown format %q", f)
+			c.add("--format", 0, 0, "formats are "+strings.Join(bundle.Formats, ",")+", or "+FormatAll, "unknown format %q", f)
 		}
 	}
 	formats = normalizeFormats(formats)

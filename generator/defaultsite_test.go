@@ -24,7 +24,7 @@ func defaultSite() *os.Root {
 func TestDefaultSite(t *testing.T) {
 	root := defaultSite()
 	defer root.Close()
-	bundles, err := Build(root.FS(), Options{Formats: allFormats})
+	bundles, err := Build(root.FS(), Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}

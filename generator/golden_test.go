@@ -18,7 +18,7 @@ func marshal(b *bundle.Bundle) ([]byte, error) { return bundle.MarshalManifest(&
 // TestGolden builds testdata/base.txtar and compares every output file, and the
 // manifest, with testdata/golden/<theme>/. Run with -update to rewrite them.
 func TestGolden(t *testing.T) {
-	bundles, err := Build(baseSite(t), Options{Formats: allFormats})
+	bundles, err := Build(baseSite(t), Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}

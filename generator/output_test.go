@@ -41,7 +41,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 func TestWriteOutReplacesAndAFailedBuildLeavesItAlone(t *testing.T) {
 	out := t.TempDir()
 	site := baseSite(t)
-	bundles, err := Build(site, Options{Formats: allFormats})
+	bundles, err := Build(site, Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestWriteOutReplacesAndAFailedBuildLeavesItAlone(t *testing.T) {
 
 	// A broken page: Build fails, so nothing reaches WriteOut and out is as it was.
 	site["content/404.md"].Data = []byte("---\nstatsu: 404\n---\n")
-	if _, err := Build(site, Options{Formats: allFormats}); err == nil {
+	if _, err := Build(site, Options{Formats: bundle.Formats}); err == nil {
 		t.Fatal("broken site built")
 	}
 	if after := snapshot(t, out); !equalMaps(before, after) {
@@ -128,7 +128,7 @@ func TestWriteOutFailureKeepsOldOutput(t *testing.T) {
 
 func TestReadBack(t *testing.T) {
 	out := t.TempDir()
-	bundles, err := Build(baseSite(t), Options{Formats: allFormats, Compress: true})
+	bundles, err := Build(baseSite(t), Options{Formats: bundle.Formats, Compress: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestReadBack(t *testing.T) {
 // TestSlots checks every slot of every file holds its default, and that
 // filling one by its offsets gives the page with the value in place.
 func TestSlots(t *testing.T) {
-	bundles, err := Build(baseSite(t), Options{Formats: allFormats})
+	bundles, err := Build(baseSite(t), Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestSlots(t *testing.T) {
 
 // TestErrorfile parses every .http file as an HTTP response.
 func TestErrorfile(t *testing.T) {
-	bundles, err := Build(baseSite(t), Options{Formats: allFormats})
+	bundles, err := Build(baseSite(t), Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(err)
 	}

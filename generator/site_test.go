@@ -2,21 +2,22 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the want sections of test cases")
-
-// allFormats is what tests build, so every writer is exercised.
-var allFormats = []string{"html", "json", "txt", "xml", "http"}
 
 // loadTxtar reads a txtar archive into a MapFS.
 func loadTxtar(t testing.TB, file string) (*txtar.Archive, fstest.MapFS) {
@@ -89,7 +90,7 @@ func TestErrors(t *testing.T) {
 			if wantAt < 0 {
 				t.Fatal("case has no want section")
 			}
-			_, err := Build(site, Options{Formats: allFormats})
+			_, err := Build(site, Options{Formats: bundle.Formats})
 			got := formatErr(err)
 			if got == "ok\n" {
 				t.Fatalf("build succeeded; want errors:\n%s", want)
@@ -133,11 +134,11 @@ func TestErrorPositionsPointAtTheText(t *testing.T) {
 }
 
 func TestBuildIsDeterministic(t *testing.T) {
-	a, err := Build(baseSite(t), Options{Formats: allFormats, Compress: true})
+	a, err := Build(baseSite(t), Options{Formats: bundle.Formats, Compress: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Build(baseSite(t), Options{Formats: allFormats, Compress: true})
+	b, err := Build(baseSite(t), Options{Formats: bundle.Formats, Compress: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,5 +188,23 @@ func TestPageStatus(t *testing.T) {
 		if ok != (want != "") || (ok && got != want) {
 			t.Errorf("PageStatus(%q) = %q, %v; want %q", id, got, ok, want)
 		}
+	}
+}
+
+// TestFormatAll: the word "all" is every format, as bundle.Formats lists them.
+func TestFormatAll(t *testing.T) {
+	bundles, err := Build(baseSite(t), Options{Formats: []string{"json", FormatAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bundles[0].Manifest.Pages {
+		if got := slices.Sorted(maps.Keys(p.Files)); !slices.Equal(got, slices.Sorted(slices.Values(bundle.Formats))) {
+			t.Errorf("page %s: formats %v, want %v", p.ID, got, bundle.Formats)
+		}
+	}
+	_, err = Build(baseSite(t), Options{Formats: []string{"pdf"}})
+	var list ErrorList
+	if !errors.As(err, &list) || !strings.Contains(list[0].Hint, FormatAll) {
+		t.Errorf("an unknown format's hint does not offer %q: %v", FormatAll, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -95,7 +96,7 @@ func TestSVGAttacksBuildHarmless(t *testing.T) {
 			site["content/drawing.svg"] = site["logo.svg"]
 			site["content/404.md"].Data = bytes.Replace(site["content/404.md"].Data,
 				[]byte("source: client\n"), []byte("source: client\nillustration: drawing.svg\n"), 1)
-			bundles, err := Build(site, Options{Formats: allFormats})
+			bundles, err := Build(site, Options{Formats: bundle.Formats})
 			if err != nil {
 				var list ErrorList
 				if !errors.As(err, &list) || len(list) != 2 {

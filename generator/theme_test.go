@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 func TestThemeExtendsAndSiteOverrides(t *testing.T) {
@@ -71,7 +73,7 @@ func generatedSite(t testing.TB, n int) fstest.MapFS {
 
 func TestGeneratedSite(t *testing.T) {
 	site := generatedSite(t, 300)
-	bundles, err := Build(site, Options{Formats: allFormats})
+	bundles, err := Build(site, Options{Formats: bundle.Formats})
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}

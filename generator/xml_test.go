@@ -60,7 +60,7 @@ func TestXMLOutputsParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(formatErr(err))
 			}
-			bundles, err := s.Build(Options{Formats: allFormats})
+			bundles, err := s.Build(Options{Formats: bundle.Formats})
 			if err != nil {
 				t.Fatal(formatErr(err))
 			}

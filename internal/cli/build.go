@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // BuildCmd renders bundles.
@@ -17,7 +18,7 @@ type BuildCmd struct {
 	SiteFlag
 	Out      string   `help:"Output folder; each theme's bundle goes to OUT/THEME/. Default: ${default}." default:"dist" env:"OUCHIE_OUT" placeholder:"DIR"`
 	Theme    []string `help:"Theme to build (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
-	Format   []string `help:"Formats to write, a comma list of html,json,txt,xml,http. Default: ${default}." default:"html,json,txt" env:"OUCHIE_FORMAT" placeholder:"LIST"`
+	Format   []string `help:"Formats to write, a comma list of ${formats}, or all. Default: ${default}." default:"${default_formats}" env:"OUCHIE_FORMAT" placeholder:"LIST"`
 	Compress bool     `help:"Also write .gz and .br siblings of every file." env:"OUCHIE_COMPRESS"`
 	Target   string   `help:"Also write what a static host needs: netlify, cloudflare, s3 or github-pages (see docs/)." env:"OUCHIE_TARGET" placeholder:"HOST"`
 }
@@ -74,7 +75,7 @@ func (c *CheckCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	bundles, err := site.Build(generator.Options{Formats: []string{"html", "json", "txt", "xml", "http"}})
+	bundles, err := site.Build(generator.Options{Formats: bundle.Formats})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // Version is set at link time (-ldflags "-X .../cli.Version=...").
@@ -50,7 +51,7 @@ func Main(args []string, env Env) int {
 	}
 	var cli CLI
 	exit := -1
-	parser, err := kong.New(&cli,
+	parser, err := newParser(&cli,
 		kong.Name("ouchie"),
 		kong.Description("Error pages done properly: Markdown in, self-contained bundles out, served to any router."),
 		kong.UsageOnError(),
@@ -80,6 +81,14 @@ func Main(args []string, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// newParser is kong.New with the variables the flags' tags name.
+func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
+	return kong.New(cli, append(opts, kong.Vars{
+		"formats":         strings.Join(bundle.Formats, ","),
+		"default_formats": strings.Join(generator.DefaultFormats, ","),
+	})...)
 }
 
 // printError writes an error the way a person can act on it: one line per

@@ -182,7 +182,7 @@ func (c *ServeCmd) bundleDir() (string, error) {
 	}
 	theme := c.Theme
 	if theme == "" {
-		theme = "classic"
+		theme = generator.DefaultTheme
 		if b, err := bundle.Open(filepath.Join(dist, themes[0])); err == nil && b.Manifest.Site.DefaultTheme != "" {
 			theme = b.Manifest.Site.DefaultTheme
 		}

@@ -270,7 +270,7 @@ func TestServeAccessLogFlag(t *testing.T) {
 			os.Unsetenv("OUCHIE_ACCESS_LOG")
 		}
 		var cli CLI
-		parser, err := kong.New(&cli, kong.Exit(func(int) { t.Fatal("exit") }))
+		parser, err := newParser(&cli, kong.Exit(func(int) { t.Fatal("exit") }))
 		if err != nil {
 			t.Fatal(err)
 		}
