@@ -4,6 +4,7 @@ BIN       ?= bin/ouchie
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/ouchie/ouchie/internal/cli.Version=$(VERSION)
 LISTEN    ?= 127.0.0.1:8080
+FUZZTIME  ?= 10s
 
 .PHONY: all build run test test-short dist bench fuzz screenshots vet clean
 
@@ -28,6 +29,16 @@ dist: build ## build every theme of the default site, all formats, compressed, i
 bench: build ## ouchie serve vs nginx under wrk, and ouchie build speed (needs wrk, nginx; see docs/performance.md)
 	$(GO) build -o bin/ouchie-bench ./bench
 	bin/ouchie-bench -ouchie $(BIN) $(BENCHFLAGS)
+
+fuzz: ## every fuzz target of the module (found by go test -list), each for $(FUZZTIME)
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ { t[n++] = $$1 } /^ok / { for (i = 0; i < n; i++) print $$2 "," t[i]; n = 0 }'); \
+	[ -n "$$targets" ] || { echo "no fuzz targets found" >&2; exit 1; }; \
+	for pt in $$targets; do \
+		pkg=$${pt%,*}; target=$${pt#*,}; \
+		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 vet:
 	$(GO) vet ./...
