@@ -16,8 +16,9 @@ import (
 // BuildCmd renders bundles.
 type BuildCmd struct {
 	SiteFlag
-	Out      string   `help:"Output folder; each theme's bundle goes to OUT/THEME/. Default: ${default}." default:"dist" env:"OUCHIE_OUT" placeholder:"DIR"`
-	Theme    []string `help:"Theme to build (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
+	Dist     string   `help:"Output folder; each theme's bundle goes to DIST/THEME/, where ouchie serve --dist finds it. Default: ${default}." default:"dist" env:"OUCHIE_DIST" placeholder:"DIR"`
+	Out      string   `hidden:"" help:"Deprecated: the old spelling of --dist." env:"OUCHIE_OUT" placeholder:"DIR"`
+	Theme    []string `help:"Themes to build (repeatable or comma list; OUCHIE_THEMES lists them, OUCHIE_THEME names one). Default: every theme of the site." env:"OUCHIE_THEMES,OUCHIE_THEME" placeholder:"NAME"`
 	Format   []string `help:"Formats to write, a comma list of ${formats}, or all. Default: ${default}." default:"${default_formats}" env:"OUCHIE_FORMAT" placeholder:"LIST"`
 	Compress bool     `help:"Also write .gz and .br siblings of every file." env:"OUCHIE_COMPRESS"`
 	Target   string   `help:"Also write what a static host needs: netlify, cloudflare, s3 or github-pages (see docs/)." env:"OUCHIE_TARGET" placeholder:"HOST"`
@@ -46,9 +47,9 @@ func (c *BuildCmd) Run(env *Env) error {
 			}
 		}
 	}
-	st, err := generator.WriteOut(c.Out, bundles)
+	st, err := generator.WriteOut(c.Dist, bundles)
 	if err != nil {
-		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Out, err)
+		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Dist, err)
 	}
 	names := make([]string, len(bundles))
 	for i, b := range bundles {
@@ -56,7 +57,7 @@ func (c *BuildCmd) Run(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "built %d pages × %d themes (%s): %d files, %s in %s → %s\n",
 		len(site.Pages), len(bundles), strings.Join(names, ", "), st.Files, humanBytes(st.Bytes),
-		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Out)+string(filepath.Separator))
+		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
 

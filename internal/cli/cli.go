@@ -69,6 +69,11 @@ func Main(args []string, env Env) int {
 		return exit // --help and the like
 	}
 	if err != nil {
+		var h hinter
+		if errors.As(err, &h) { // a flag's own check, with its own advice
+			printError(env.Stderr, err)
+			return 2
+		}
 		fmt.Fprintf(env.Stderr, "ouchie: error: %v\n", err)
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {

@@ -26,7 +26,7 @@ type CrashlogCmd struct {
 // AdminFlags reach a server's admin listener.
 type AdminFlags struct {
 	Admin     string `help:"Address of the server's admin listener (its --admin-listen). Default: ${default}." default:"http://127.0.0.1:8081" env:"OUCHIE_ADMIN" placeholder:"URL"`
-	TokenFile string `help:"File holding the admin token (the server's --admin-token-file)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
+	TokenFile string `help:"File holding the admin token (the same token as the server's --admin-token-file)." env:"OUCHIE_TOKEN_FILE" placeholder:"FILE"`
 }
 
 // adminTimeout bounds connecting and waiting for an answer; a pushed log
@@ -190,11 +190,11 @@ func (f AdminFlags) target(app string) (string, []byte, error) {
 		return "", nil, withHint(fmt.Errorf("admin address %q: not an http(s) URL", f.Admin), "--admin (OUCHIE_ADMIN) is like http://127.0.0.1:8081")
 	}
 	if f.TokenFile == "" {
-		return "", nil, withHint(errors.New("no admin token"), "--token-file (OUCHIE_ADMIN_TOKEN_FILE) names the file holding the server's admin token")
+		return "", nil, withHint(errors.New("no admin token"), "--token-file (OUCHIE_TOKEN_FILE) names the file holding the server's admin token")
 	}
 	token, err := crashlog.LoadToken(f.TokenFile)
 	if err != nil {
-		return "", nil, withHint(err, "--token-file (OUCHIE_ADMIN_TOKEN_FILE) must hold the token of the server's --admin-token-file")
+		return "", nil, withHint(err, "--token-file (OUCHIE_TOKEN_FILE) must hold the token of the server's --admin-token-file")
 	}
 	return strings.TrimRight(u.String(), "/") + "/v1/crashlogs/" + url.PathEscape(app), token, nil
 }
@@ -244,7 +244,7 @@ func answerError(resp *http.Response, op, app string) error {
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		return withHint(fmt.Errorf("crashlog %s %s: the server refused the admin token", op, app),
-			"--token-file (OUCHIE_ADMIN_TOKEN_FILE) must hold the same token as the server's --admin-token-file")
+			"--token-file (OUCHIE_TOKEN_FILE) must hold the same token as the server's --admin-token-file")
 	case http.StatusNotFound:
 		return withHint(fmt.Errorf("crashlog %s %s: %s answered 404", op, app, resp.Request.URL.Host),
 			"--admin (OUCHIE_ADMIN) must name the server's --admin-listen address, not its page address")

@@ -79,14 +79,38 @@ func TestCrashlogCommands(t *testing.T) {
 func TestCrashlogEnv(t *testing.T) {
 	a := newAdmin(t, nil)
 	t.Setenv("OUCHIE_ADMIN", strings.TrimPrefix(a.url, "http://")) // a bare host:port will do
-	t.Setenv("OUCHIE_ADMIN_TOKEN_FILE", a.tokenFile)
+	t.Setenv("OUCHIE_TOKEN_FILE", a.tokenFile)
+	t.Setenv("OUCHIE_ADMIN_TOKEN_FILE", filepath.Join(t.TempDir(), "the server's")) // not the client's
 	logFile := filepath.Join(t.TempDir(), "api.log")
 	os.WriteFile(logFile, []byte("panic: nil map\n"), 0o644)
-	if code, out, errs := ouchie("crashlog", "push", "api", logFile); code != 0 {
+	if code, out, errs := ouchie("crashlog", "push", "api", logFile); code != 0 || errs != "" {
 		t.Fatalf("push with the environment: %d %q %q", code, out, errs)
 	}
 	if got, _ := a.store.Get("api"); string(got) != "panic: nil map\n" {
 		t.Errorf("stored %q", got)
+	}
+}
+
+// TestCrashlogOldTokenVariable: the client still takes its token file from
+// the server's variable, for one release, saying so on stderr.
+func TestCrashlogOldTokenVariable(t *testing.T) {
+	a := newAdmin(t, nil)
+	t.Setenv("OUCHIE_ADMIN", a.url)
+	t.Setenv("OUCHIE_ADMIN_TOKEN_FILE", a.tokenFile)
+	os.Unsetenv("OUCHIE_TOKEN_FILE")
+	logFile := filepath.Join(t.TempDir(), "api.log")
+	os.WriteFile(logFile, []byte("panic: nil map\n"), 0o644)
+	for _, cmd := range [][]string{{"push", "api", logFile}, {"get", "api"}, {"delete", "api"}} {
+		code, _, errs := ouchie(append([]string{"crashlog"}, cmd...)...)
+		want := "ouchie: warning: OUCHIE_ADMIN_TOKEN_FILE for ouchie crashlog is deprecated and goes away in the next release; use OUCHIE_TOKEN_FILE (OUCHIE_ADMIN_TOKEN_FILE is ouchie serve's)\n"
+		if code != 0 || errs != want {
+			t.Errorf("crashlog %s with OUCHIE_ADMIN_TOKEN_FILE: exit %d, stderr %q, want %q", cmd[0], code, errs, want)
+		}
+	}
+	// The flag or the new variable wins, without the warning.
+	t.Setenv("OUCHIE_ADMIN_TOKEN_FILE", filepath.Join(t.TempDir(), "nope"))
+	if code, _, errs := ouchie("crashlog", "delete", "--token-file", a.tokenFile, "api"); code != 0 || errs != "" {
+		t.Errorf("--token-file beside OUCHIE_ADMIN_TOKEN_FILE: exit %d, stderr %q", code, errs)
 	}
 }
 
@@ -112,11 +136,11 @@ func TestCrashlogErrors(t *testing.T) {
 		err, hint string
 	}{
 		{"wrong token", []string{"get", "--admin", a.url, "--token-file", wrongToken, "web"},
-			"crashlog get web: the server refused the admin token", "--token-file (OUCHIE_ADMIN_TOKEN_FILE) must hold the same token"},
+			"crashlog get web: the server refused the admin token", "--token-file (OUCHIE_TOKEN_FILE) must hold the same token"},
 		{"no token file", []string{"get", "--admin", a.url, "web"},
-			"no admin token", "--token-file (OUCHIE_ADMIN_TOKEN_FILE) names the file"},
+			"no admin token", "--token-file (OUCHIE_TOKEN_FILE) names the file"},
 		{"short token", []string{"delete", "--admin", a.url, "--token-file", shortToken, "web"},
-			"token of 5 bytes, at least 16 needed", "--token-file (OUCHIE_ADMIN_TOKEN_FILE) must hold the token of the server's --admin-token-file"},
+			"token of 5 bytes, at least 16 needed", "--token-file (OUCHIE_TOKEN_FILE) must hold the token of the server's --admin-token-file"},
 		{"missing token file", []string{"get", "--admin", a.url, "--token-file", filepath.Join(dir, "nope"), "web"},
 			"token file: open", "--token-file"},
 		{"bad app", []string{"push", "--admin", a.url, "--token-file", a.tokenFile, "Web", logFile},

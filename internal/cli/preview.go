@@ -20,7 +20,7 @@ import (
 type PreviewCmd struct {
 	Src    string   `help:"Site folder to preview and watch (holding content/, themes/, ouchie.yaml). Default: ./ when it holds content/." env:"OUCHIE_SRC" placeholder:"DIR"`
 	Listen string   `help:"Address to serve the preview on; keep it on loopback. Default: ${default}." default:"127.0.0.1:8090" env:"OUCHIE_PREVIEW_LISTEN" placeholder:"ADDR"`
-	Theme  []string `help:"Theme to preview (repeatable or comma list). Default: every theme of the site." env:"OUCHIE_THEME" placeholder:"NAME"`
+	Theme  []string `help:"Themes to preview (repeatable or comma list; OUCHIE_THEMES lists them, OUCHIE_THEME names one). Default: every theme of the site." env:"OUCHIE_THEMES,OUCHIE_THEME" placeholder:"NAME"`
 }
 
 // Run previews the site until interrupted.

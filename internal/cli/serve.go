@@ -23,9 +23,9 @@ import (
 // ServeCmd serves error pages to routers.
 type ServeCmd struct {
 	Listen          string        `help:"Address to serve pages on. Default: ${default}." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
-	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or a dist/ root, where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
+	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or the output folder of ouchie build (its --dist), where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
 	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
-	Theme           string        `help:"Theme to serve. Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
+	Theme           string        `help:"Theme to serve (one name, as OUCHIE_THEME is in every command). Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
 	AccessLog       bool          `help:"Log each request on stdout, in batches written every 250 ms. Default: ${default}; --no-access-log or --access-log=false to turn it off." default:"true" negatable:"" env:"OUCHIE_ACCESS_LOG"`
@@ -131,7 +131,7 @@ func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), string, []s
 			return nil, "", nil, err
 		}
 		if _, err := bundle.Open(dir); err != nil {
-			return nil, "", nil, withHint(err, "build one with: ouchie build --out "+c.Dist)
+			return nil, "", nil, withHint(err, "build one with: ouchie build --dist "+c.Dist)
 		}
 		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, "bundle " + dir, []string{dir}, nil
 	}
@@ -178,7 +178,7 @@ func (c *ServeCmd) bundleDir() (string, error) {
 	themes := distThemes(dist)
 	if len(themes) == 0 {
 		return "", withHint(fmt.Errorf("dist %s holds no bundle (no %s in it or its subfolders)", dist, bundle.ManifestName),
-			"build one with: ouchie build --out "+dist)
+			"build one with: ouchie build --dist "+dist)
 	}
 	theme := c.Theme
 	if theme == "" {

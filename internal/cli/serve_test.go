@@ -188,7 +188,7 @@ func TestServeErrors(t *testing.T) {
 		hint string
 	}{
 		{"busy port", ServeCmd{Listen: busy.Addr().String()}, "listen " + busy.Addr().String() + ": address already in use", "--listen"},
-		{"no bundle", ServeCmd{Dist: empty}, "holds no bundle", "ouchie build --out"},
+		{"no bundle", ServeCmd{Dist: empty}, "holds no bundle", "ouchie build --dist"},
 		{"missing dist", ServeCmd{Dist: filepath.Join(empty, "nope")}, "not a folder", "--dist"},
 		{"missing src", ServeCmd{Src: filepath.Join(empty, "nope")}, "no such file or directory", "--src"},
 		{"admin without token", ServeCmd{AdminListen: "127.0.0.1:0"}, "--admin-listen needs --admin-token-file", "token"},
