@@ -20,7 +20,7 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/ouchie/ouchie/internal/cli.Version=${VERSION}" -o /out/ouchie .
 ARG SITE=.
-RUN /out/ouchie build --src "${SITE}" --out /out/dist --format all
+RUN /out/ouchie build --src "${SITE}" --dist /out/dist --format all
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ouchie /ouchie

@@ -24,7 +24,7 @@ test-short: ## unit tests only
 	$(GO) test -short ./...
 
 dist: build ## build every theme of the default site, all formats, compressed, into dist/
-	$(BIN) build --out dist --format all --compress
+	$(BIN) build --dist dist --format all --compress
 
 bench: build ## ouchie serve vs nginx under wrk, and ouchie build speed (needs wrk, nginx; see docs/performance.md)
 	$(GO) build -o bin/ouchie-bench ./bench

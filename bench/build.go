@@ -44,7 +44,7 @@ func (b *bench) buildBench(ctx context.Context) error {
 		b.cfg.theme, b.bdir, fs)
 	// One unmeasured build first, so the binary, the theme files and the
 	// page cache are warm for the first measured one.
-	warm := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.bdir+"/out-warm", "--theme", b.cfg.theme,
+	warm := exec.CommandContext(ctx, b.ouchie, "build", "--dist", b.bdir+"/out-warm", "--theme", b.cfg.theme,
 		"--format", "all")
 	warm.Dir = b.dir
 	if out, err := warm.CombinedOutput(); err != nil {
@@ -60,7 +60,7 @@ func (b *bench) buildBench(ctx context.Context) error {
 		if err := b.generateSite(ctx, site, n); err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--out", out,
+		cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--dist", out,
 			"--theme", b.cfg.theme, "--format", "all")
 		cmd.Dir = b.dir
 		start := time.Now()

@@ -202,7 +202,7 @@ func pick(c *benchCase, s *served) request {
 // temporary folder so the site built into the binary is used whatever the
 // current folder holds.
 func (b *bench) buildBundle(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, b.ouchie, "build", "--out", b.path("dist"), "--theme", b.cfg.theme,
+	cmd := exec.CommandContext(ctx, b.ouchie, "build", "--dist", b.path("dist"), "--theme", b.cfg.theme,
 		"--format", "html,json,txt", "--compress")
 	cmd.Dir = b.dir
 	out, err := cmd.CombinedOutput()

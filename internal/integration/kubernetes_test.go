@@ -3,6 +3,7 @@ package integration
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,7 +74,7 @@ func TestKubernetesManifests(t *testing.T) {
 	env := c.env()
 	for name := range env {
 		if strings.HasPrefix(name, "OUCHIE_") && !serve.env[name] {
-			t.Errorf("container env %s is not a variable of ouchie serve (%s)", name, strings.Join(sortedKeys(serve.env), " "))
+			t.Errorf("container env %s is not a variable of ouchie serve (%s)", name, strings.Join(slices.Sorted(maps.Keys(serve.env)), " "))
 		}
 	}
 	listen := env["OUCHIE_LISTEN"]
@@ -293,7 +294,7 @@ func writeBundleConfigMap(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	if log, code := run(t, nil, nil, bin, "build", "--src", site, "--out", out, "--format", "html,json,txt"); code != 0 {
+	if log, code := run(t, nil, nil, bin, "build", "--src", site, "--dist", out, "--format", "html,json,txt"); code != 0 {
 		t.Fatalf("ouchie build: %s", log)
 	}
 	entries, err := os.ReadDir(filepath.Join(out, "minimal"))
@@ -327,7 +328,7 @@ func writeBundleConfigMap(t testing.TB, path string) {
 # it at /dist/custom; set OUCHIE_THEME=custom to serve it. Replace it with
 # your site's bundle:
 #
-#   ouchie build --src mysite --theme minimal --format html,json,txt --out dist
+#   ouchie build --src mysite --theme minimal --format html,json,txt --dist dist
 #   kubectl -n ouchie create configmap ouchie-bundle --from-file=dist/minimal/ \
 #     --dry-run=client -o yaml | kubectl apply -f -
 #

@@ -59,7 +59,7 @@ func ouchieBuild(t testing.TB) (bin, dist string) {
 			built.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
-		dist := exec.Command(built.bin, "build", "--src", repoRoot, "--out", built.dist, "--format", "all")
+		dist := exec.Command(built.bin, "build", "--src", repoRoot, "--dist", built.dist, "--format", "all")
 		var out bytes.Buffer
 		dist.Stdout, dist.Stderr = &out, &out
 		if err := dist.Run(); err != nil {

@@ -2,10 +2,11 @@ package integration
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -258,18 +259,9 @@ func checkArgs(t testing.TB, where string, args []string, fs flagSet) {
 		}
 		name, _, _ := strings.Cut(a, "=")
 		if !fs.flags[name] {
-			t.Errorf("%s: flag %s is not one of ouchie's (%s)", where, name, strings.Join(sortedKeys(fs.flags), " "))
+			t.Errorf("%s: flag %s is not one of ouchie's (%s)", where, name, strings.Join(slices.Sorted(maps.Keys(fs.flags)), " "))
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // portOf returns the port of a host:port listen address.

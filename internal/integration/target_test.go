@@ -21,7 +21,7 @@ func buildTarget(t testing.TB, target string) string {
 	bin, _ := ouchieBuild(t)
 	out := filepath.Join(t.TempDir(), "dist")
 	if log, code := run(t, nil, nil, bin, "build", "--src", repoRoot, "--theme", theme,
-		"--format", "html,json,txt", "--target", target, "--out", out); code != 0 {
+		"--format", "html,json,txt", "--target", target, "--dist", out); code != 0 {
 		t.Fatalf("ouchie build --target %s: %s", target, log)
 	}
 	return filepath.Join(out, theme)
