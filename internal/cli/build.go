@@ -11,6 +11,7 @@ import (
 
 	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/internal/human"
 )
 
 // BuildCmd renders bundles.
@@ -56,7 +57,7 @@ func (c *BuildCmd) Run(env *Env) error {
 		names[i] = b.Manifest.Theme
 	}
 	fmt.Fprintf(env.Stdout, "built %d pages × %d themes (%s): %d files, %s in %s → %s\n",
-		len(site.Pages), len(bundles), strings.Join(names, ", "), st.Files, humanBytes(st.Bytes),
+		len(site.Pages), len(bundles), strings.Join(names, ", "), st.Files, human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
@@ -160,14 +161,4 @@ What the visitor can do now, in a sentence or two.
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s\n", file)
 	return nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ouchie/ouchie/internal/human"
 	"github.com/ouchie/ouchie/server/crashlog"
 )
 
@@ -74,7 +75,7 @@ func (c *CrashlogPushCmd) Run(env *Env) error {
 		defer resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusCreated, http.StatusNoContent:
-			fmt.Fprintf(env.Stdout, "crashlog of %s stored (%s read from %s)\n", c.App, humanBytes(p.Total()), name)
+			fmt.Fprintf(env.Stdout, "crashlog of %s stored (%s read from %s)\n", c.App, human.Bytes(p.Total()), name)
 			return nil
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			err = fmt.Errorf("crashlog push %s: the server answered %s", c.App, resp.Status)
@@ -101,7 +102,7 @@ func (c *CrashlogPushCmd) Run(env *Env) error {
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
 		return answerError(resp, "push", c.App)
 	}
-	fmt.Fprintf(env.Stdout, "crashlog of %s stored on the second try (last %s of %s sent)\n", c.App, humanBytes(int64(len(body))), name)
+	fmt.Fprintf(env.Stdout, "crashlog of %s stored on the second try (last %s of %s sent)\n", c.App, human.Bytes(int64(len(body))), name)
 	return nil
 }
 
