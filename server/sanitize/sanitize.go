@@ -4,6 +4,8 @@
 package sanitize
 
 import (
+	"github.com/ouchie/ouchie/internal/human"
+
 	"bytes"
 	"fmt"
 	"strconv"
@@ -155,7 +157,7 @@ func cutTail(text []byte, dropped, droppedLines int64) []byte {
 // lines cut were never counted.
 func cutNote(lines int64, known bool, size int64) string {
 	if lines == 0 {
-		return fmt.Sprintf("[… %s of earlier output not shown]\n", humanSize(size))
+		return fmt.Sprintf("[… %s of earlier output not shown]\n", human.Bytes(size))
 	}
 	n := thousands(lines)
 	if !known {
@@ -165,7 +167,7 @@ func cutNote(lines int64, known bool, size int64) string {
 	if lines == 1 && known {
 		word = "line"
 	}
-	return fmt.Sprintf("[… %s earlier %s (%s) not shown]\n", n, word, humanSize(size))
+	return fmt.Sprintf("[… %s earlier %s (%s) not shown]\n", n, word, human.Bytes(size))
 }
 
 // thousands formats n with comma separators: 1234567 → "1,234,567".
@@ -179,17 +181,4 @@ func thousands(n int64) string {
 		b = append(b, s[i])
 	}
 	return string(b)
-}
-
-// humanSize formats a byte count the way the rest of ouchie does.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
