@@ -50,6 +50,16 @@ func BenchmarkStatic(b *testing.B) {
 	benchRoute(b, Config{}, req, 502)
 }
 
+// BenchmarkStaticLanguage: the same from a German browser, to a bundle in
+// six languages: the language is chosen by Accept-Language.
+func BenchmarkStaticLanguage(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/502", nil)
+	req.Header.Set("Accept", browserAccept)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
+	benchRoute(b, Config{Load: fixed(translated(b, []string{"de", "fr", "es", "ja", "ar"}))}, req, 502)
+}
+
 // BenchmarkXCode: ingress-nginx's request from a browser, with a request
 // id to fill in: the gzip form, stitched.
 func BenchmarkXCode(b *testing.B) {

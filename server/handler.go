@@ -75,6 +75,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	st := s.current.Load()
 	a, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
 	p := st.pages[a.page]
+	if st.langs != nil {
+		p = p.byLang[st.langs.pick(r.URL.RawQuery, first(r.Header, s.langHeader), first(r.Header, headerAcceptLanguage))]
+	}
 	out := p.out[pickFormat(p.has, ext, r.Header)]
 
 	// Fill: the values this request brings for the page's slots.
@@ -109,6 +112,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, out *output, code
 		h[ph.key] = ph.value
 	}
 	h["Vary"] = out.hVary
+	if out.hLang != nil {
+		h["Content-Language"] = out.hLang
+	}
 	if out.hRetry != nil {
 		h["Retry-After"] = out.hRetry
 	}

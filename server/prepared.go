@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,17 +21,25 @@ import (
 // bytes and header values, so a request is a lookup plus a write. It is
 // immutable once built; a reload builds a new one and swaps it in.
 type prepared struct {
-	theme    string
+	theme string
+	// pages are the default language's, in manifest order (keys index
+	// them); each holds its translations.
 	pages    []*page
+	langs    *languages // nil with one language
 	keys     *keys
 	formats  formatSet // the formats any page has
 	loadedAt time.Time
 }
 
-// page is one error page of the bundle: its outputs by format.
+// page is one error page of the bundle in one language: its outputs by
+// format.
 type page struct {
 	out [bundle.NumFormats]*output
 	has formatSet
+	// byLang is the page in each of the bundle's languages, by index: a
+	// translation, or the page itself where it has none (and at 0). Nil
+	// on translations.
+	byLang []*page
 }
 
 // output is one page in one format.
@@ -45,6 +55,7 @@ type output struct {
 	gzOwn, gzFill *stitched
 	// Prebuilt header values: map assignment of these never allocates.
 	hType, hLen, hLenGz, hLenBr, hRetry, hVary []string
+	hLang                                      []string // Content-Language, with several languages
 	counts                                     *statusCounts
 }
 
@@ -71,6 +82,7 @@ type prepareOptions struct {
 	defaultStatus int    // 0: the manifest's
 	vary          string // Vary for ordinary pages
 	varyCrashlog  string // Vary for pages with a crashlog slot
+	varyLang      string // added to Vary when the bundle has several languages
 	zip           *compressor
 	metrics       *metrics
 }
@@ -88,13 +100,32 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	if def == 0 {
 		def = 404
 	}
-	k, err := newKeys(m.Pages, def)
+	var defaults []bundle.Page // the default language's pages
+	for _, bp := range m.Pages {
+		if bp.Lang == "" {
+			defaults = append(defaults, bp)
+		}
+	}
+	k, err := newKeys(defaults, def)
 	if err != nil {
 		return nil, err
 	}
-	s := &prepared{theme: m.Theme, keys: k, loadedAt: time.Now()}
+	tags := []string{cmp.Or(m.Site.Lang, "en")}
+	for _, t := range m.Site.Languages {
+		if t != tags[0] {
+			tags = append(tags, t)
+		}
+	}
+	s := &prepared{theme: m.Theme, keys: k, langs: newLanguages(tags), loadedAt: time.Now()}
+	if s.langs != nil {
+		o.vary += ", " + o.varyLang
+		o.varyCrashlog += ", " + o.varyLang
+	}
+	byID := map[string]*page{}
+	translations := map[[2]string]*page{}
 	var jobs []*output
 	for _, bp := range m.Pages {
+		li := slices.Index(tags, cmp.Or(bp.Lang, tags[0]))
 		p := &page{}
 		for name, f := range bp.Files {
 			fi, ok := servedFormat(name)
@@ -105,6 +136,9 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 			if err != nil {
 				return nil, err
 			}
+			if s.langs != nil {
+				v.hLang = s.langs.hContent[li]
+			}
 			p.out[fi] = v
 			p.has |= 1 << fi
 			jobs = append(jobs, v)
@@ -113,7 +147,27 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 			return nil, fmt.Errorf("page %s: no html, json, txt or xml file", bp.ID)
 		}
 		s.formats |= p.has
-		s.pages = append(s.pages, p)
+		if li == 0 {
+			p.byLang = make([]*page, len(tags))
+			for i := range p.byLang {
+				p.byLang[i] = p
+			}
+			byID[bp.ID] = p
+			s.pages = append(s.pages, p)
+		} else {
+			translations[[2]string{bp.ID, bp.Lang}] = p
+		}
+	}
+	for _, bp := range m.Pages {
+		if bp.Lang == "" {
+			continue
+		}
+		def, ok := byID[bp.ID]
+		if !ok {
+			return nil, fmt.Errorf("page %s (%s): a translation of no page", bp.ID, bp.Lang)
+		}
+		li := slices.Index(tags, bp.Lang)
+		def.byLang[li] = translations[[2]string{bp.ID, bp.Lang}]
 	}
 	o.zip.compress(b, jobs)
 	return s, nil

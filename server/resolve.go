@@ -275,7 +275,7 @@ func (k *keys) resolve(path, xcode, rawQuery string) (answer, formatSet) {
 			return t, ext
 		}
 	}
-	if code, found := queryCode(rawQuery); found {
+	if code, found := queryParam(rawQuery, "code"); found {
 		if t, ok := k.lookup(code); ok {
 			return t, ext
 		}
@@ -301,13 +301,14 @@ func pickFormat(have, ext formatSet, h http.Header) bundle.Format {
 	return have.first()
 }
 
-// queryCode returns the first "code" parameter of a raw query, unescaped.
-func queryCode(q string) (string, bool) {
+// queryParam returns the first parameter called name of a raw query,
+// unescaped.
+func queryParam(q, name string) (string, bool) {
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
-		name, val, _ := strings.Cut(kv, "=")
-		if name != "code" {
+		key, val, _ := strings.Cut(kv, "=")
+		if key != name {
 			continue
 		}
 		if strings.ContainsAny(val, "%+") {

@@ -66,6 +66,10 @@ type Config struct {
 	Crashlogs crashlog.Source
 	// AppHeader names the request header that says which app; default X-App.
 	AppHeader string
+	// LangHeader names a request header a router may set to choose the
+	// page's language (over Accept-Language; ?lang= wins over both);
+	// default X-Lang. It matters only for bundles with several languages.
+	LangHeader string
 	// CrashlogToken, when set, shows logs only to requests carrying it in
 	// X-Crashlog-Token or the ouchie_crashlog cookie.
 	CrashlogToken []byte
@@ -89,20 +93,21 @@ type Config struct {
 
 // Server serves one bundle at a time; Reload swaps in a new one atomically.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	current   atomic.Pointer[prepared]
-	metrics   *metrics
-	zip       *compressor
-	crashlogs crashlog.Source
-	logs      *logCache
-	appHeader string
-	tokenSum  []byte
-	vary      string
-	varyLog   string
-	accessLog io.Writer  // cfg.AccessLog, or the buffer in front of it
-	logBuf    *logBuffer // the buffer, or nil
-	handler   http.Handler
+	cfg        Config
+	log        *slog.Logger
+	current    atomic.Pointer[prepared]
+	metrics    *metrics
+	zip        *compressor
+	crashlogs  crashlog.Source
+	logs       *logCache
+	appHeader  string
+	langHeader string
+	tokenSum   []byte
+	vary       string
+	varyLog    string
+	accessLog  io.Writer  // cfg.AccessLog, or the buffer in front of it
+	logBuf     *logBuffer // the buffer, or nil
+	handler    http.Handler
 
 	reloadMu sync.Mutex
 
@@ -128,6 +133,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if !validHeaderName(cfg.AppHeader) {
 		return nil, fmt.Errorf("app header %q is not a header name", cfg.AppHeader)
+	}
+	if cfg.LangHeader == "" {
+		cfg.LangHeader = "X-Lang"
+	}
+	if !validHeaderName(cfg.LangHeader) {
+		return nil, fmt.Errorf("language header %q is not a header name", cfg.LangHeader)
 	}
 	switch cfg.LogFormat {
 	case "":
@@ -156,14 +167,15 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s := &Server{
-		cfg:       cfg,
-		log:       cfg.Log,
-		metrics:   newMetrics(),
-		zip:       newCompressor(cfg.BrotliQuality),
-		crashlogs: cfg.Crashlogs,
-		logs:      newLogCache(logCacheEntries, logCacheBytes),
-		appHeader: textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
-		errc:      make(chan error, 2),
+		cfg:        cfg,
+		log:        cfg.Log,
+		metrics:    newMetrics(),
+		zip:        newCompressor(cfg.BrotliQuality),
+		crashlogs:  cfg.Crashlogs,
+		logs:       newLogCache(logCacheEntries, logCacheBytes),
+		appHeader:  textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
+		langHeader: textproto.CanonicalMIMEHeaderKey(cfg.LangHeader),
+		errc:       make(chan error, 2),
 	}
 	s.accessLog = cfg.AccessLog
 	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
@@ -223,6 +235,7 @@ func (s *Server) load() (*prepared, error) {
 		defaultStatus: s.cfg.DefaultStatus,
 		vary:          s.vary,
 		varyCrashlog:  s.varyLog,
+		varyLang:      headerAcceptLanguage + ", " + s.langHeader,
 		zip:           s.zip,
 		metrics:       s.metrics,
 	})

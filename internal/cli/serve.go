@@ -38,6 +38,7 @@ type ServeCmd struct {
 	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
 	CrashlogDir       string `help:"Folder where a supervisor writes APP.log crashlogs." env:"OUCHIE_CRASHLOG_DIR" placeholder:"DIR"`
 	AppHeader         string `help:"Request header naming the app whose crashlog a page shows. Default: ${default}." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
+	LangHeader        string `help:"Request header a router may set to choose the page's language, over Accept-Language (?lang= wins over both). Default: ${default}." default:"X-Lang" env:"OUCHIE_LANG_HEADER" placeholder:"NAME"`
 	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
 }
 
@@ -71,6 +72,7 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 		LogFormat:     c.LogFormat,
 		Log:           env.Log,
 		AppHeader:     c.AppHeader,
+		LangHeader:    c.LangHeader,
 	}
 	if c.AccessLog {
 		cfg.AccessLog, cfg.AccessLogDelay = env.Stdout, accessLogDelay
