@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // statusCounts counts the responses of one page × format by status: index 0
@@ -54,6 +56,8 @@ type metrics struct {
 	reload atomic.Uint64
 	failed atomic.Uint64
 	panics atomic.Uint64
+	// source counts the crashlog source's failures (Redis down), when it can fail.
+	source crashlog.FailureCounter
 }
 
 type pageFormat struct{ page, format string }
@@ -115,6 +119,11 @@ func (m *metrics) write(w io.Writer, st *prepared) error {
 		writeSample(bw, `ouchie_crashlog_requests_total{result="`+logResultNames[i]+`"}`, m.logs[i].Load())
 	}
 	counter(bw, "ouchie_crashlogs_shown_total", "Crashlogs shown on a page.", m.logs[logShown].Load())
+	if m.source != nil {
+		f := m.source.Failures()
+		counter(bw, "ouchie_crashlog_source_errors_total", "Crashlog lookups that failed or timed out (a shared store down or slow); the page was served without the log.", f.Errors)
+		counter(bw, "ouchie_crashlog_source_skipped_total", "Crashlog lookups skipped while the shared store was known to be down; the page was served without the log.", f.Skipped)
+	}
 	counter(bw, "ouchie_reloads_total", "Bundles loaded and swapped in after the first.", m.reload.Load())
 	counter(bw, "ouchie_reload_failures_total", "Reloads that failed; the previous bundle kept serving.", m.failed.Load())
 	counter(bw, "ouchie_panics_total", "Requests whose handler panicked (answered 500).", m.panics.Load())

@@ -177,6 +177,7 @@ func New(cfg Config) (*Server, error) {
 		langHeader: textproto.CanonicalMIMEHeaderKey(cfg.LangHeader),
 		errc:       make(chan error, 2),
 	}
+	s.metrics.source, _ = cfg.Crashlogs.(crashlog.FailureCounter)
 	s.accessLog = cfg.AccessLog
 	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
 		s.logBuf = newLogBuffer(cfg.AccessLog, cfg.AccessLogDelay)

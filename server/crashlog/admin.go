@@ -28,6 +28,8 @@ const MinTokenLen = 16
 //	GET    /v1/crashlogs/{app}  the sanitized log as text/plain; 404 if none
 //	DELETE /v1/crashlogs/{app}  204; 404 if none
 //
+// A store that fails (Redis down) answers each of them 503.
+//
 // Every request must carry "Authorization: Bearer <token>"; others are
 // answered 401 before anything else is looked at. An empty token refuses
 // every request. A body may be of any length and take any time (a
@@ -37,7 +39,7 @@ const MinTokenLen = 16
 // body does (give the admin http.Server a BaseContext cancelled when it
 // starts shutting down), the PUT is answered 503 so the client pushes again. Changes are logged with their app and size, never
 // their content.
-func AdminHandler(store *Store, token []byte, log *slog.Logger) http.Handler {
+func AdminHandler(store Keeper, token []byte, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -50,7 +52,7 @@ func AdminHandler(store *Store, token []byte, log *slog.Logger) http.Handler {
 }
 
 type admin struct {
-	store *Store
+	store Keeper
 	hash  [sha256.Size]byte
 	open  bool
 	log   *slog.Logger
@@ -130,9 +132,17 @@ func (a *admin) put(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the log: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	created, kept, err := a.store.put(app, t)
+	log := t.Log()
+	kept := len(log)
+	var created bool
+	if blank(log) {
+		kept = 0
+		_, err = a.store.Remove(r.Context(), app)
+	} else {
+		created, err = a.store.Keep(r.Context(), app, log)
+	}
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		a.unavailable(w, r, app, err)
 		return
 	}
 	switch {
@@ -153,7 +163,11 @@ func (a *admin) get(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	log, ok := a.store.Get(app)
+	log, ok, err := a.store.Fetch(r.Context(), app)
+	if err != nil {
+		a.unavailable(w, r, app, err)
+		return
+	}
 	if !ok {
 		http.Error(w, "no crashlog for "+app, http.StatusNotFound)
 		return
@@ -173,12 +187,25 @@ func (a *admin) delete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !a.store.Delete(app) {
+	ok, err := a.store.Remove(r.Context(), app)
+	if err != nil {
+		a.unavailable(w, r, app, err)
+		return
+	}
+	if !ok {
 		http.Error(w, "no crashlog for "+app, http.StatusNotFound)
 		return
 	}
 	a.log.Info("crashlog deleted", "app", app, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// unavailable answers 503 for a store that failed: the pusher tries again,
+// and never takes a log that was not stored for one that was.
+func (a *admin) unavailable(w http.ResponseWriter, r *http.Request, app string, err error) {
+	a.log.Warn("crashlog admin: the store failed", "app", app, "method", r.Method, "err", err, "remote", r.RemoteAddr)
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "the crashlog store is unavailable: try again", http.StatusServiceUnavailable)
 }
 
 // LoadToken reads a token from file: its content without surrounding

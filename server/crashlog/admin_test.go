@@ -3,6 +3,7 @@ package crashlog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -245,5 +246,32 @@ func TestAdminStopping(t *testing.T) {
 	}
 	if _, ok := store.Get("web"); ok {
 		t.Error("a push cut short was stored")
+	}
+}
+
+// downKeeper is a Keeper that cannot be reached.
+type downKeeper struct{}
+
+var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+
+func (downKeeper) Keep(context.Context, string, []byte) (bool, error)  { return false, errDown }
+func (downKeeper) Fetch(context.Context, string) ([]byte, bool, error) { return nil, false, errDown }
+func (downKeeper) Remove(context.Context, string) (bool, error)        { return false, errDown }
+
+// TestAdminStoreDown: a store that fails answers 503 to every operation,
+// never 2xx for a log that was not stored, nor 404 for one it could not
+// look for.
+func TestAdminStoreDown(t *testing.T) {
+	var logs bytes.Buffer
+	srv := httptest.NewServer(AdminHandler(downKeeper{}, []byte(testToken), slog.New(slog.NewTextHandler(&logs, nil))))
+	defer srv.Close()
+	for _, tc := range []struct{ method, body string }{{"PUT", "boot failed\n"}, {"PUT", "\n"}, {"GET", ""}, {"DELETE", ""}} {
+		resp, _ := do(t, tc.method, srv.URL+"/v1/crashlogs/web", "Bearer "+testToken, strings.NewReader(tc.body))
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %q with the store down: %d, Retry-After %q; want 503 and a Retry-After", tc.method, tc.body, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("the log does not say why:\n%s", logs.String())
 	}
 }

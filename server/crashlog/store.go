@@ -3,6 +3,7 @@ package crashlog
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -57,35 +58,49 @@ func NewStore(maxApps int, maxBytes int64) *Store {
 // Put sanitizes raw and stores it as app's log, replacing any before it. A
 // log that sanitizes to nothing but blanks removes app's log.
 func (s *Store) Put(app string, raw []byte) error {
-	_, _, err := s.put(app, sanitize.Tail{Data: raw})
-	return err
+	if !ValidApp(app) {
+		return fmt.Errorf("app %q: %w", app, ErrBadApp)
+	}
+	if log := sanitize.Log(raw); !blank(log) {
+		s.keep(app, log)
+	} else {
+		s.Delete(app)
+	}
+	return nil
 }
 
-// put stores the sanitized t and says whether app had no log before and how
-// many bytes were kept.
-func (s *Store) put(app string, t sanitize.Tail) (created bool, kept int, err error) {
+// Keep stores the sanitized log as app's, for Keeper; it never fails.
+func (s *Store) Keep(_ context.Context, app string, log []byte) (bool, error) {
 	if !ValidApp(app) {
-		return false, 0, fmt.Errorf("app %q: %w", app, ErrBadApp)
+		return false, fmt.Errorf("app %q: %w", app, ErrBadApp)
 	}
-	log := t.Log()
-	if blank(log) {
-		log = nil
-	}
+	return s.keep(app, log), nil
+}
+
+// Fetch is Get, for Keeper.
+func (s *Store) Fetch(_ context.Context, app string) ([]byte, bool, error) {
+	log, ok := s.Get(app)
+	return log, ok, nil
+}
+
+// Remove is Delete, for Keeper.
+func (s *Store) Remove(_ context.Context, app string) (bool, error) { return s.Delete(app), nil }
+
+// keep stores log, evicting down to the bounds, and reports whether app had
+// no log before.
+func (s *Store) keep(app string, log []byte) (created bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, had := s.apps[app]
 	if had {
 		s.remove(old)
 	}
-	if len(log) == 0 {
-		return false, 0, nil
-	}
 	s.apps[app] = s.order.PushFront(&entry{app, log})
 	s.size += weight(app, log)
 	for len(s.apps) > s.maxApps || s.size > s.maxBytes {
 		s.remove(s.order.Back())
 	}
-	return !had, len(log), nil
+	return !had
 }
 
 // blank reports whether log shows nothing.
