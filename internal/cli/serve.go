@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server"
 	"github.com/ouchie/ouchie/server/crashlog"
+	"github.com/ouchie/ouchie/server/crashlog/redisstore"
 )
 
 // ServeCmd serves error pages to routers.
@@ -40,6 +42,10 @@ type ServeCmd struct {
 	AppHeader         string `help:"Request header naming the app whose crashlog a page shows. Default: ${default}." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
 	LangHeader        string `help:"Request header a router may set to choose the page's language, over Accept-Language (?lang= wins over both). Default: ${default}." default:"X-Lang" env:"OUCHIE_LANG_HEADER" placeholder:"NAME"`
 	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
+
+	CrashlogStore             string        `help:"Keep pushed crashlogs in Redis, shared by every replica and kept across restarts: redis://[USER:PASSWORD@]HOST:PORT/DB, or rediss://... for TLS. Default: in this process's memory, lost on restart." env:"OUCHIE_CRASHLOG_STORE" placeholder:"URL"`
+	CrashlogStorePasswordFile string        `help:"File holding the password of --crashlog-store, in place of the URL's." env:"OUCHIE_CRASHLOG_STORE_PASSWORD_FILE" placeholder:"FILE"`
+	CrashlogTTL               time.Duration `help:"How long --crashlog-store keeps a pushed crashlog. Default: ${default}." default:"24h" env:"OUCHIE_CRASHLOG_TTL" placeholder:"DURATION"`
 }
 
 // accessLogDelay is how long an access log line may wait to be written
@@ -218,16 +224,31 @@ func distThemes(dist string) []string {
 	return out
 }
 
-// crashlogs wires the crashlog sources (the admin API's in-memory store,
-// a directory), the admin listener and the viewing token. The returned
+// crashlogs wires the crashlog sources (the admin API's store, in memory
+// or Redis, and a directory), the admin listener and the viewing token. The returned
 // function releases what it opened.
 func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 	var sources []crashlog.Source
 	var dir *crashlog.Dir
+	var shared *redisstore.Store
 	release := func() {
 		if dir != nil {
 			_ = dir.Close()
 		}
+		if shared != nil {
+			shared.Close()
+		}
+	}
+	var keeper crashlog.Keeper
+	if c.CrashlogStore != "" {
+		s, err := c.openStore(env)
+		if err != nil {
+			return release, err
+		}
+		shared, keeper = s, s
+		sources = append(sources, s)
+	} else if c.CrashlogStorePasswordFile != "" {
+		return release, withHint(errors.New("--crashlog-store-password-file without --crashlog-store"), "name the Redis with --crashlog-store redis://HOST:PORT/DB")
 	}
 	switch {
 	case c.AdminListen != "" && c.AdminTokenFile == "":
@@ -240,10 +261,13 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 		if err != nil {
 			return release, withHint(err, "--admin-token-file names a file holding one token of 16 or more characters")
 		}
-		store := crashlog.NewStore(0, 0)
-		sources = append(sources, store)
+		if keeper == nil {
+			store := crashlog.NewStore(0, 0)
+			sources = append(sources, store)
+			keeper = store
+		}
 		cfg.AdminAddr = c.AdminListen
-		cfg.Admin = crashlog.AdminHandler(store, token, env.Log)
+		cfg.Admin = crashlog.AdminHandler(keeper, token, env.Log)
 	}
 	if c.CrashlogDir != "" {
 		d, err := crashlog.OpenDir(c.CrashlogDir)
@@ -256,7 +280,7 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 	if c.CrashlogTokenFile != "" {
 		if len(sources) == 0 {
 			return release, withHint(errors.New("--crashlog-token-file guards crashlogs, but none are configured"),
-				"add --admin-listen or --crashlog-dir, or drop --crashlog-token-file")
+				"add --admin-listen, --crashlog-store or --crashlog-dir, or drop --crashlog-token-file")
 		}
 		token, err := crashlog.LoadToken(c.CrashlogTokenFile)
 		if err != nil {
@@ -268,4 +292,51 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 		cfg.Crashlogs = crashlog.Multi(sources...)
 	}
 	return release, nil
+}
+
+// openStore connects to the Redis of --crashlog-store. A Redis that cannot
+// be reached yet is only a warning: pages are served without its logs until
+// it can, and the store connects by itself.
+func (c *ServeCmd) openStore(env *Env) (*redisstore.Store, error) {
+	opts := redisstore.Options{URL: c.CrashlogStore, TTL: c.CrashlogTTL, Log: env.Log}
+	if c.CrashlogStorePasswordFile != "" {
+		pw, err := readPassword(c.CrashlogStorePasswordFile)
+		if err != nil {
+			return nil, withHint(err, "--crashlog-store-password-file names a file holding the Redis password")
+		}
+		opts.Password = pw
+	}
+	s, err := redisstore.Open(opts)
+	switch {
+	case errors.Is(err, redisstore.ErrUnreachable):
+		env.Log.Warn("crashlog store unreachable; serving without its crashlogs until it answers", "err", err)
+	case err != nil:
+		return nil, withHint(fmt.Errorf("crashlog store: %w", err),
+			"check --crashlog-store (redis://[USER:PASSWORD@]HOST:PORT/DB) and --crashlog-store-password-file")
+	default:
+		env.Log.Info("crashlogs kept in Redis", "store", s.String(), "ttl", c.CrashlogTTL)
+	}
+	return s, nil
+}
+
+// readPassword reads a password file: its content without the line end, at
+// most 4 KiB.
+func readPassword(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("password file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("password file %s: %w", file, err)
+	case len(b) > 4<<10:
+		return "", fmt.Errorf("password file %s: larger than 4 KiB, not a password", file)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("password file %s: empty", file)
+	}
+	return pw, nil
 }
