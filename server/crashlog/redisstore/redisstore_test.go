@@ -160,6 +160,35 @@ func TestDown(t *testing.T) {
 	}
 }
 
+// TestSlow: a Redis that does not answer costs a lookup Options.Timeout,
+// then lookups skip it, even of logs in memory (the breaker is before the
+// cache); once Redis answers again, lookups do too.
+func TestSlow(t *testing.T) {
+	rs := redistest.Start(t)
+	s := open(t, Options{URL: rs.URL, Cooldown: 50 * time.Millisecond})
+	if _, err := s.Keep(ctx, "web", []byte("boot failed\n")); err != nil {
+		t.Fatal(err)
+	}
+	if !shows(s, "web", "boot failed\n")() {
+		t.Fatal("the log is not shown")
+	}
+	rs.Pause()
+	if log, ok := s.Lookup("api"); ok {
+		t.Errorf("a stuck Redis gave a log: %q", log)
+	}
+	if f := s.Failures(); f.Errors != 1 {
+		t.Errorf("failures %+v after a lookup timed out; want 1 error", f)
+	}
+	if _, ok := s.Lookup("api"); ok || s.Failures().Skipped != 1 {
+		t.Errorf("failures %+v; want the next lookup skipped", s.Failures())
+	}
+	rs.Resume()
+	if _, err := s.Keep(ctx, "api", []byte("api failed\n")); err != nil {
+		t.Fatal(err)
+	}
+	await(t, "lookups reach Redis again", shows(s, "api", "api failed\n"))
+}
+
 // TestOpenErrors: a refused password and a bad URL are errors at once,
 // never showing the password; an unreachable Redis is a store that keeps
 // trying.

@@ -113,6 +113,23 @@ func (s *Server) Kill() {
 	s.cmd = nil
 }
 
+// Pause stops the server (SIGSTOP) until Resume: connections stay open and
+// nothing is answered, as from a Redis stuck or far too slow.
+func (s *Server) Pause() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(s.Resume)
+}
+
+// Resume continues a paused server.
+func (s *Server) Resume() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 // Do sends one command (authenticated when the server has a password) and
 // returns the first line of the reply, such as "+OK" or ":1".
 func (s *Server) Do(args ...string) (string, error) {

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ouchie/ouchie/server/crashlog/redisstore"
+	"github.com/ouchie/ouchie/server/crashlog/redisstore/redistest"
+)
+
+// TestCrashlogRedisRefreshed: with the Redis store, a log pushed through
+// another replica shows its new text, and once shown it is not escaped
+// again per request: the store's client-side cache hands out the same
+// slice until Redis invalidates the key.
+func TestCrashlogRedisRefreshed(t *testing.T) {
+	rs := redistest.Start(t)
+	src, err := redisstore.Open(redisstore.Options{URL: rs.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	other, err := redisstore.Open(redisstore.Options{URL: rs.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ts := open(t, Config{Crashlogs: src})
+	shown := func() string {
+		_, data := ts.get(t, "/H10", "X-App", "web")
+		return parse(t, "text/html", data).crashlog
+	}
+	for i, log := range []string{"first <log>\n", "second <log>\n", "second <log>\n"} {
+		if _, err := other.Keep(context.Background(), "web", []byte(log)); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(log)
+		for deadline := time.Now().Add(5 * time.Second); shown() != want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("push %d: crashlog %q after 5s, want %q", i+1, shown(), want)
+			}
+		}
+		escapes := ts.logs.misses.Load()
+		for range 5 {
+			if got := shown(); got != want {
+				t.Fatalf("push %d: crashlog %q, want %q", i+1, got, want)
+			}
+		}
+		if n := ts.logs.misses.Load() - escapes; n != 0 {
+			t.Errorf("push %d: %d escapes for 5 requests of an unchanged log, want 0", i+1, n)
+		}
+	}
+	if _, err := other.Remove(context.Background(), "web"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); shown() != ""; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a removed log is still shown after 5s")
+		}
+	}
+}
