@@ -84,12 +84,20 @@ func (b *bench) serveBench(ctx context.Context) error {
 		return err
 	}
 	cs := cases()
-	ouchie, skipLog, err := b.startOuchie(ctx)
+	ouchie, skipLog, err := b.startOuchie(ctx, "ouchie.log")
 	if err != nil {
 		return err
 	}
-	if skipLog != "" {
-		cs[3].skip = skipLog
+	var redis *served
+	for _, c := range cs {
+		switch {
+		case c.ouchie.contains == crashlogMarker && skipLog != "":
+			c.skip = skipLog
+		case c.redis:
+			if redis, c.skip, err = b.startRedisOuchie(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	logged, err := b.startOuchieLogged(ctx)
 	if err != nil {
@@ -101,8 +109,11 @@ func (b *bench) serveBench(ctx context.Context) error {
 	}
 	// server is the ouchie a case measures.
 	server := func(c *benchCase) *served {
-		if c.accessLog {
+		switch {
+		case c.accessLog:
 			return logged
+		case c.redis:
+			return redis
 		}
 		return ouchie
 	}
@@ -138,8 +149,8 @@ func (b *bench) serveBench(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, s := range []*served{ouchie, logged} {
-		if s.proc.exited() {
+	for _, s := range []*served{ouchie, logged, redis} {
+		if s != nil && s.proc.exited() {
 			return fmt.Errorf("ouchie serve exited during the load (%v); see its log with -keep", s.proc.err)
 		}
 	}
@@ -150,8 +161,12 @@ func (b *bench) serveBench(ctx context.Context) error {
 	nginxRSS := groupPeakRSS(nginx.proc.pid())
 	ouchie.proc.stop()
 	logged.proc.stop()
+	if redis != nil {
+		redis.proc.stop()
+	}
 	nginx.proc.stop()
 	b.printServeTable(outs, rss, nginxRSS)
+	printRedisVsMemory(outs)
 	return nil
 }
 
@@ -218,9 +233,10 @@ func (b *bench) buildBundle(ctx context.Context) error {
 }
 
 // startOuchie starts `ouchie serve` on the bundle with the crashlog admin
-// API and pushes the benchmark's crashlog. When this build of ouchie
-// cannot show crashlogs, it serves without, and skip says why.
-func (b *bench) startOuchie(ctx context.Context) (s *served, skip string, err error) {
+// API, and store (flags) when given, logging to logName, and pushes the
+// benchmark's crashlog. When this build of ouchie cannot show crashlogs,
+// it serves without, and skip says why.
+func (b *bench) startOuchie(ctx context.Context, logName string, store ...string) (s *served, skip string, err error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
@@ -234,9 +250,9 @@ func (b *bench) startOuchie(ctx context.Context) (s *served, skip string, err er
 		return nil, "", err
 	}
 	argv := []string{b.ouchie, "serve", "--dist", b.path("dist/" + b.cfg.theme), "--listen", addr, "--no-access-log"}
-	withAdmin := slices.Concat(argv, []string{"--admin-listen", admin, "--admin-token-file", token})
+	withAdmin := slices.Concat(argv, []string{"--admin-listen", admin, "--admin-token-file", token}, store)
 	s = &served{name: "ouchie", base: "http://" + addr}
-	logFile := b.path("ouchie.log")
+	logFile := b.path(logName)
 
 	if s.proc, err = b.startLogged("ouchie", logFile, withAdmin); err != nil {
 		return nil, "", err
@@ -246,7 +262,7 @@ func (b *bench) startOuchie(ctx context.Context) (s *served, skip string, err er
 			return nil, "", err
 		}
 		// Most likely no crashlog support: say so, and serve without.
-		skip = "ouchie serve refused --admin-listen: " + errorLine(logFile)
+		skip = "ouchie serve refused " + strings.Join(withAdmin[len(argv):], " ") + ": " + errorLine(logFile)
 		if s.proc, err = b.startLogged("ouchie", logFile, argv); err != nil {
 			return nil, "", err
 		}

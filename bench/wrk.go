@@ -40,6 +40,9 @@ type benchCase struct {
 	// accessLog runs the case against a second ouchie with its access log
 	// on (the first runs with --no-access-log, as nginx runs with none).
 	accessLog bool
+	// redis runs the case against a third ouchie whose crashlogs are kept
+	// in Redis (--crashlog-store, a redis-server the harness starts).
+	redis bool
 }
 
 // browser is the header set of a page load in Chromium.
@@ -59,9 +62,10 @@ var ingress = append(slices.Clone(browser),
 	"X-Request-ID: "+requestID,
 )
 
-// cases are the four cases of issue 6, and the first again with ouchie's
-// access log on. The crashlog case's nginx request is for a file holding
-// ouchie's answer, written once ouchie has given it.
+// cases are the four cases of issue 6, the crashlog case again with the
+// Redis store, and the first again with ouchie's access log on. The
+// crashlog cases' nginx request is for a file holding ouchie's answer,
+// written once ouchie has given it.
 func cases() []*benchCase {
 	jsonHeaders := []string{"Accept: application/json", "Accept-Encoding: gzip"}
 	return []*benchCase{
@@ -82,19 +86,26 @@ func cases() []*benchCase {
 			ouchie: request{path: "/502.json", headers: jsonHeaders, status: 502},
 			nginx:  request{path: "/502.json", headers: jsonHeaders, status: 200},
 		},
-		{
-			name: "app failed to boot + 64 KiB log",
-			ouchie: request{path: "/502/app-failed-to-boot", status: 502, contains: crashlogMarker,
-				headers: append(slices.Clone(browser), "X-App: "+benchApp)},
-			nginx:  request{path: "/crashlog.html", headers: browser, status: 200},
-			target: 0.3,
-		},
+		crashlogCase(),
+		func() *benchCase { c := crashlogCase(); c.name += ", Redis store"; c.redis = true; return c }(),
 		{
 			name:      "HTML 502, browser, access log on",
 			ouchie:    request{path: "/502.html", headers: browser, status: 502},
 			nginx:     request{path: "/502.html", headers: browser, status: 200},
 			accessLog: true,
 		},
+	}
+}
+
+// crashlogCase is the page of an app that failed to boot, with its 64 KiB
+// log.
+func crashlogCase() *benchCase {
+	return &benchCase{
+		name: "app failed to boot + 64 KiB log",
+		ouchie: request{path: "/502/app-failed-to-boot", status: 502, contains: crashlogMarker,
+			headers: append(slices.Clone(browser), "X-App: "+benchApp)},
+		nginx:  request{path: "/crashlog.html", headers: browser, status: 200},
+		target: 0.3,
 	}
 }
 

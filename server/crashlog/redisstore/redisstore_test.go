@@ -232,3 +232,33 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// BenchmarkLookup compares a lookup of a 64 KiB log held in the client's
+// memory with the same lookup in the in-memory store.
+func BenchmarkLookup(b *testing.B) {
+	rs := redistest.Start(b)
+	s, err := Open(Options{URL: rs.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	log := bytes.Repeat([]byte("a line of a crashlog, 64 bytes long, as many of them as fit ..\n"), 1<<10)
+	if _, err := s.Keep(ctx, "web", log); err != nil {
+		b.Fatal(err)
+	}
+	mem := crashlog.NewStore(0, 0)
+	mem.Keep(ctx, "web", log)
+	for _, src := range []struct {
+		name string
+		crashlog.Source
+	}{{"redis", s}, {"memory", mem}} {
+		b.Run(src.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := src.Lookup("web"); !ok {
+					b.Fatal("no log")
+				}
+			}
+		})
+	}
+}
