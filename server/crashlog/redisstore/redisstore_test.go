@@ -189,6 +189,27 @@ func TestSlow(t *testing.T) {
 	await(t, "lookups reach Redis again", shows(s, "api", "api failed\n"))
 }
 
+// TestACLUser: the ACL docs/crashlogs.md gives the store's user is enough.
+func TestACLUser(t *testing.T) {
+	rs := redistest.Start(t)
+	acl := []string{"ACL", "SETUSER", "ouchie", "on", ">acl-password-1", "resetkeys", "~ouchie:crashlog*",
+		"-@all", "+@read", "+@write", "+@scripting", "+@transaction", "+@connection", "+client"}
+	if reply, err := rs.Do(acl...); reply != "+OK" {
+		t.Fatalf("ACL SETUSER: %q %v", reply, err)
+	}
+	s := open(t, Options{URL: "redis://ouchie:acl-password-1@" + rs.Addr + "/0"})
+	if _, err := s.Keep(ctx, "web", []byte("boot failed\n")); err != nil {
+		t.Fatal(err)
+	}
+	await(t, "the log is shown", shows(s, "web", "boot failed\n"))
+	if ok, err := s.Remove(ctx, "web"); !ok || err != nil {
+		t.Fatalf("Remove: %v %v", ok, err)
+	}
+	if f := s.Failures(); f != (crashlog.Failures{}) {
+		t.Errorf("failures %+v", f)
+	}
+}
+
 // TestOpenErrors: a refused password and a bad URL are errors at once,
 // never showing the password; an unreachable Redis is a store that keeps
 // trying.
