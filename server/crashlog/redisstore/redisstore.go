@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -141,13 +141,13 @@ func Open(opts Options) (*Store, error) {
 func clientOptions(raw string) (rueidis.ClientOption, string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return rueidis.ClientOption{}, "", errors.New("crashlog store: want redis://[user:password@]host:port/db or rediss://... for TLS")
+		return rueidis.ClientOption{}, "", errors.New("want redis://[user:password@]host:port/db, or rediss://... for TLS")
 	}
 	where := u.Redacted()
 	co, err := rueidis.ParseURL(raw)
 	if err != nil {
 		// ParseURL's messages name the bad part only, never the password.
-		return co, "", fmt.Errorf("crashlog store %s: %w", where, err)
+		return co, "", fmt.Errorf("%s: %w", where, err)
 	}
 	co.ClientName = "ouchie"
 	co.ForceSingleClient = true // no cluster probe; a Redis down at start is retried
@@ -156,7 +156,7 @@ func clientOptions(raw string) (rueidis.ClientOption, string, error) {
 	co.CacheSizeEachConn = cacheBytes
 	setDefault(&co.Dialer.Timeout, 2*time.Second)
 	co.ConnWriteTimeout = 5 * time.Second
-	return co, "redis " + where, nil
+	return co, where, nil
 }
 
 // answered reports whether err is Redis's answer (a refused password, an
@@ -274,15 +274,14 @@ func (s *Store) Keep(ctx context.Context, app string, log []byte) (created bool,
 	}
 	err = s.write(ctx, func(ctx context.Context) error {
 		had, err := keepScript.Exec(ctx, s.client, []string{key(app), IndexKey}, []string{
-			string(log), ms(s.opts.TTL), ms(time.Duration(time.Now().UnixNano())), fmt.Sprint(s.opts.MaxApps),
+			string(log), strconv.FormatInt(s.opts.TTL.Milliseconds(), 10),
+			strconv.FormatInt(time.Now().UnixMilli(), 10), strconv.Itoa(s.opts.MaxApps),
 		}).AsInt64()
 		created = had == 0
 		return err
 	})
 	return created, err
 }
-
-func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
 
 // Fetch reads app's log from Redis, for the admin API.
 func (s *Store) Fetch(ctx context.Context, app string) (log []byte, ok bool, err error) {
@@ -313,5 +312,5 @@ func (s *Store) Remove(ctx context.Context, app string) (ok bool, err error) {
 	return ok, err
 }
 
-// String describes the store without its password.
-func (s *Store) String() string { return strings.TrimPrefix(s.where, "redis ") }
+// String describes the store: its URL without the password.
+func (s *Store) String() string { return s.where }
