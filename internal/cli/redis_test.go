@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore/redistest"
 )
 
@@ -27,9 +28,24 @@ type replica struct {
 	wait       func() error
 }
 
-// serveRedis starts ouchie serve on the Redis at url, with the admin API on
-// a free port, as a replica of a deployment would run.
-func serveRedis(t *testing.T, url, tokenFile string) replica {
+// jsonDist builds the repository's site, classic theme, JSON only, once
+// for the replicas of a test, and returns the bundle's folder.
+func jsonDist(t *testing.T) string {
+	t.Helper()
+	dist := t.TempDir()
+	bundles, err := generator.Build(repoSite, generator.Options{Themes: []string{"classic"}, Formats: []string{"json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generator.WriteOut(dist, bundles); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dist, "classic")
+}
+
+// serveRedis starts ouchie serve of dist on the Redis at url, with the
+// admin API on a free port, as a replica of a deployment would run.
+func serveRedis(t *testing.T, dist, url, tokenFile string) replica {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,7 +54,7 @@ func serveRedis(t *testing.T, url, tokenFile string) replica {
 	admin := ln.Addr().String()
 	ln.Close()
 	page, sigs, logs, wait := startServe(t, &ServeCmd{
-		AdminListen: admin, AdminTokenFile: tokenFile, CrashlogStore: url, CrashlogTTL: time.Hour,
+		Dist: dist, AdminListen: admin, AdminTokenFile: tokenFile, CrashlogStore: url, CrashlogTTL: time.Hour,
 	})
 	return replica{page, "http://" + admin, sigs, logs, wait}
 }
@@ -63,12 +79,13 @@ func (r replica) crashlogOf(t *testing.T, app string) string {
 	return log
 }
 
-// await polls cond every 10 ms until it holds, failing after 5 s.
+// await polls cond every 10 ms until it holds, failing after 10 s (a
+// loaded machine; what is awaited takes milliseconds).
 func await(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 5s: %s", what)
+			t.Fatalf("after 10s: %s", what)
 		}
 	}
 }
@@ -98,8 +115,8 @@ func tokenFile(t *testing.T) string {
 // without one). Restarting a replica keeps the log.
 func TestServeRedisReplicas(t *testing.T) {
 	rs := redistest.Start(t)
-	tok := tokenFile(t)
-	a, b := serveRedis(t, rs.URL, tok), serveRedis(t, rs.URL, tok)
+	tok, dist := tokenFile(t), jsonDist(t)
+	a, b := serveRedis(t, dist, rs.URL, tok), serveRedis(t, dist, rs.URL, tok)
 	if log := b.crashlogOf(t, "web"); log != "" {
 		t.Fatalf("a crashlog before any push: %q", log)
 	}
@@ -113,7 +130,7 @@ func TestServeRedisReplicas(t *testing.T) {
 	}
 
 	b.stop(t)
-	c := serveRedis(t, rs.URL, tok)
+	c := serveRedis(t, dist, rs.URL, tok)
 	if log := c.crashlogOf(t, "web"); log != want {
 		t.Errorf("after a restart: %q, want %q", log, want)
 	}
@@ -130,7 +147,7 @@ func TestServeRedisReplicas(t *testing.T) {
 func TestServeRedisOutage(t *testing.T) {
 	rs := redistest.Start(t)
 	tok := tokenFile(t)
-	r := serveRedis(t, rs.URL, tok)
+	r := serveRedis(t, jsonDist(t), rs.URL, tok)
 	const log = "boot failed\n"
 	if code, out := push(t, r.admin, tok, "web", log); code != 0 {
 		t.Fatalf("push: %d %s", code, out)
@@ -203,7 +220,7 @@ func TestServeRedisOutage(t *testing.T) {
 // startup with a clear error that never shows the password.
 func TestServeRedisErrors(t *testing.T) {
 	rs := redistest.Start(t, "--requirepass", "right-password-1")
-	dir := t.TempDir()
+	dir, dist := t.TempDir(), jsonDist(t)
 	wrong, right := filepath.Join(dir, "wrong"), filepath.Join(dir, "right")
 	os.WriteFile(wrong, []byte("wrong-password-1\n"), 0o600)
 	os.WriteFile(right, []byte("right-password-1\n"), 0o600)
@@ -220,7 +237,7 @@ func TestServeRedisErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cmd
-			c.Listen, c.CrashlogTTL = "127.0.0.1:0", time.Hour
+			c.Listen, c.CrashlogTTL, c.Dist = "127.0.0.1:0", time.Hour, dist
 			env := &Env{Stdout: io.Discard, Stderr: io.Discard, DefaultSite: repoSite, Log: slog.New(slog.DiscardHandler)}
 			err := c.serve(env, make(chan os.Signal), nil)
 			var h hinter
@@ -230,7 +247,7 @@ func TestServeRedisErrors(t *testing.T) {
 			}
 		})
 	}
-	page, _, _, _ := startServe(t, &ServeCmd{CrashlogStore: rs.URL, CrashlogStorePasswordFile: right, CrashlogTTL: time.Hour})
+	page, _, _, _ := startServe(t, &ServeCmd{Dist: dist, CrashlogStore: rs.URL, CrashlogStorePasswordFile: right, CrashlogTTL: time.Hour})
 	if resp, err := http.Get(page + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("with the right password file: %v %v", resp, err)
 	}
