@@ -2,16 +2,51 @@
 GO        ?= go
 BIN       ?= bin/ouchie
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/ouchie/ouchie/internal/cli.Version=$(VERSION)
+LDFLAGS   := -s -w -buildid= -X github.com/ouchie/ouchie/internal/cli.Version=$(VERSION)
+# A static binary with no build path, build id or time in it: the same
+# source and Go give the same bytes (make release checks it in its test).
+GOBUILD   = $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 LISTEN    ?= 127.0.0.1:8080
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test test-short dist bench fuzz screenshots vet clean
+# make install: $(PREFIX)/bin, the first GOPATH's bin by default.
+PREFIX    ?= $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))
+BINDIR    ?= $(PREFIX)/bin
+
+# make release and make image: the last commit's time stands for "now" in
+# archives and image metadata, so rebuilding a commit gives the same bytes.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 315532800)
+RELEASE   ?= bin/release
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+PODMAN    ?= podman
+IMAGE     ?= ouchie:$(VERSION)
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+IMAGE_CONTEXT ?= bin/image
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+CREATED   ?= $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r $(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+
+.PHONY: all build install release image run test test-short dist bench fuzz screenshots vet clean
 
 all: build
 
 build: ## the ouchie binary in bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GOBUILD) -o $(BIN) .
+
+install: build ## copy bin/ouchie to $(BINDIR) ($(go env GOPATH)/bin, or PREFIX=/usr/local for /usr/local/bin)
+	install -d '$(DESTDIR)$(BINDIR)'
+	install -m 0755 $(BIN) '$(DESTDIR)$(BINDIR)/ouchie'
+
+release: ## static binaries for $(PLATFORMS), archived, with SHA256SUMS, into $(RELEASE)/
+	rm -rf $(RELEASE)
+	$(GO) run ./scripts/release -out $(RELEASE) -version '$(VERSION)' -date $(SOURCE_DATE_EPOCH) \
+		-platforms '$(PLATFORMS)' -files README.md -- $(GOBUILD)
+
+image: ## container image $(IMAGE) with podman: FROM scratch, the static linux binary (docs/docker.md)
+	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GOBUILD) -o $(IMAGE_CONTEXT)/ouchie .
+	$(PODMAN) build --format docker --timestamp $(SOURCE_DATE_EPOCH) --platform linux/$(IMAGE_ARCH) \
+		--build-arg VERSION='$(VERSION)' --build-arg REVISION='$(REVISION)' --build-arg CREATED='$(CREATED)' \
+		-f Containerfile -t $(IMAGE) $(IMAGE_CONTEXT)
 
 run: build ## serve the embedded default site on $(LISTEN)
 	$(BIN) serve --listen $(LISTEN)
