@@ -34,12 +34,19 @@ type proc struct {
 // The log is shown when the test fails.
 func start(t testing.TB, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", name, env, bin, args...)
+}
+
+// startIn is start in the working folder dir ("" for the test's own).
+func startIn(t testing.TB, dir, name string, env []string, bin string, args ...string) *proc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -145,6 +152,12 @@ func (p *proc) waitLog(t testing.TB, re *regexp.Regexp) string {
 // output and exit code (-1 when it could not run or was killed).
 func run(t testing.TB, env []string, stdin []byte, bin string, args ...string) (string, int) {
 	t.Helper()
+	return runFor(t, runTimeout, env, stdin, bin, args...)
+}
+
+// runFor is run with a bound of its own, for builds that take minutes.
+func runFor(t testing.TB, timeout time.Duration, env []string, stdin []byte, bin string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -161,10 +174,10 @@ func run(t testing.TB, env []string, stdin []byte, bin string, args ...string) (
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(runTimeout):
+	case <-time.After(timeout):
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
-		t.Fatalf("%s %q did not finish within %s:\n%s", bin, args, runTimeout, out.String())
+		t.Fatalf("%s %q did not finish within %s:\n%s", bin, args, timeout, out.String())
 	}
 	var ee *exec.ExitError
 	switch {
