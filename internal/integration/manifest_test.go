@@ -54,13 +54,18 @@ type podSpec struct {
 		RunAsUser    int64 `yaml:"runAsUser"`
 	} `yaml:"securityContext"`
 	Containers []container `yaml:"containers"`
-	Volumes    []struct {
-		Name      string `yaml:"name"`
-		ConfigMap *struct {
-			Name     string `yaml:"name"`
-			Optional bool   `yaml:"optional"`
-		} `yaml:"configMap"`
-	} `yaml:"volumes"`
+	Volumes    []volume    `yaml:"volumes"`
+}
+
+type volume struct {
+	Name      string `yaml:"name"`
+	ConfigMap *struct {
+		Name     string `yaml:"name"`
+		Optional bool   `yaml:"optional"`
+	} `yaml:"configMap"`
+	Secret *struct {
+		SecretName string `yaml:"secretName"`
+	} `yaml:"secret"`
 }
 
 type container struct {
@@ -147,7 +152,8 @@ type configMap struct {
 	Data map[string]string `yaml:"data"`
 }
 
-// readManifests parses every document of every .yaml file directly in dir.
+// readManifests parses every document of every .yaml file directly in dir,
+// but kustomization.yaml, which lists them rather than being one.
 func readManifests(t testing.TB, dir string) []object {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
@@ -156,18 +162,30 @@ func readManifests(t testing.TB, dir string) []object {
 	}
 	var objs []object
 	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, doc := range splitDocs(data) {
-			var o object
-			if err := yaml.Unmarshal(doc, &o); err != nil {
-				t.Fatalf("%s: document %d: %v", f, i+1, err)
-			}
-			o.file, o.raw = filepath.Base(f), doc
-			objs = append(objs, o)
+		objs = append(objs, parseManifests(t, filepath.Base(f), data)...)
+	}
+	return objs
+}
+
+// parseManifests parses every document of a YAML stream (a manifest file,
+// or what helm template or kubectl kustomize print); file names it in errors.
+func parseManifests(t testing.TB, file string, data []byte) []object {
+	t.Helper()
+	var objs []object
+	for i, doc := range splitDocs(data) {
+		var o object
+		if err := yaml.Unmarshal(doc, &o); err != nil {
+			t.Fatalf("%s: document %d: %v", file, i+1, err)
 		}
+		o.file, o.raw = file, doc
+		objs = append(objs, o)
 	}
 	return objs
 }
@@ -214,7 +232,7 @@ type flagSet struct {
 }
 
 var (
-	helpFlag = regexp.MustCompile(`(?m)^\s+(?:-\w, )?(--[a-z0-9-]+)`)
+	helpFlag = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(\[no-\])?([a-z0-9-]+)`) // --name, --[no-]name
 	helpEnv  = regexp.MustCompile(`\$(OUCHIE_[A-Z0-9_]+)`)
 	helpMu   sync.Mutex
 	helpMemo = map[string]flagSet{}
@@ -237,7 +255,10 @@ func commandFlags(t testing.TB, cmd ...string) flagSet {
 	}
 	fs := flagSet{flags: map[string]bool{}, env: map[string]bool{}}
 	for _, m := range helpFlag.FindAllStringSubmatch(out, -1) {
-		fs.flags[m[1]] = true
+		fs.flags["--"+m[2]] = true
+		if m[1] != "" {
+			fs.flags["--no-"+m[2]] = true
+		}
 	}
 	for _, m := range helpEnv.FindAllStringSubmatch(out, -1) {
 		fs.env[m[1]] = true
