@@ -21,6 +21,7 @@ var quoted = []struct {
 	{"internal/integration/testdata/caddy-proxy.Caddyfile", []string{"caddy.md"}},
 	{"deploy/kubernetes/ingress-nginx/values.yaml", []string{"ingress-nginx.md"}},
 	{"Dockerfile", []string{"docker.md"}},
+	{"Containerfile", []string{"docker.md"}},
 }
 
 // routerDocs are the setup pages this package owns; each says what was
