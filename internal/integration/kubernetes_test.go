@@ -3,7 +3,6 @@ package integration
 import (
 	"flag"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,29 +53,9 @@ func TestKubernetesManifests(t *testing.T) {
 		find(t, objs, kind)
 	}
 
-	var d deployment
-	decode(t, find(t, objs, "Deployment"), &d)
+	d, c := checkDeployment(t, objs, commandFlags(t, "serve"))
 	pod := d.Spec.Template.Spec
-	if !labelsMatch(d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels) {
-		t.Errorf("Deployment: selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels)
-	}
-	if len(pod.Containers) != 1 {
-		t.Fatalf("Deployment: %d containers, want 1", len(pod.Containers))
-	}
-	c := pod.Containers[0]
-
-	// The command line and environment are ouchie serve's.
-	if len(c.Command) != 0 || len(c.Args) == 0 || c.Args[0] != "serve" {
-		t.Errorf("container: command %q args %q, want the image's entrypoint with args [serve ...]", c.Command, c.Args)
-	}
-	serve := commandFlags(t, "serve")
-	checkArgs(t, "container args", c.Args, serve)
 	env := c.env()
-	for name := range env {
-		if strings.HasPrefix(name, "OUCHIE_") && !serve.env[name] {
-			t.Errorf("container env %s is not a variable of ouchie serve (%s)", name, strings.Join(slices.Sorted(maps.Keys(serve.env)), " "))
-		}
-	}
 	listen := env["OUCHIE_LISTEN"]
 	if !strings.HasPrefix(listen, "0.0.0.0:") {
 		t.Errorf("container: OUCHIE_LISTEN %q, want 0.0.0.0:PORT (ouchie's default listens on loopback only)", listen)
@@ -99,20 +78,6 @@ func TestKubernetesManifests(t *testing.T) {
 		case fmt.Sprint(p.HTTPGet.Port) != portName && fmt.Sprint(p.HTTPGet.Port) != portOf(listen):
 			t.Errorf("container: %s on port %v, want %q", name, p.HTTPGet.Port, portName)
 		}
-	}
-
-	// Limits and an unprivileged, read-only container.
-	for _, r := range []string{"cpu", "memory"} {
-		if c.Resources.Requests[r] == "" || c.Resources.Limits[r] == "" {
-			t.Errorf("container: want %s request and limit, have %v / %v", r, c.Resources.Requests, c.Resources.Limits)
-		}
-	}
-	isTrue := func(b *bool) bool { return b != nil && *b }
-	if !isTrue(pod.SecurityContext.RunAsNonRoot) || pod.SecurityContext.RunAsUser == 0 {
-		t.Errorf("pod: want runAsNonRoot and a non-zero runAsUser")
-	}
-	if !isTrue(c.SecurityContext.ReadOnlyRootFilesystem) || c.SecurityContext.AllowPrivilegeEscalation == nil || *c.SecurityContext.AllowPrivilegeEscalation {
-		t.Errorf("container: want readOnlyRootFilesystem and no privilege escalation")
 	}
 
 	// The bundle ConfigMap is mounted in the dist folder ouchie serves.

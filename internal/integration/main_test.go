@@ -49,11 +49,7 @@ func ouchieBuild(t testing.TB) (bin, dist string) {
 		}
 		built.bin = filepath.Join(built.dir, "ouchie")
 		built.dist = filepath.Join(built.dir, "dist")
-		goCmd := "go"
-		if _, err := exec.LookPath(goCmd); err != nil {
-			goCmd = filepath.Join(gobuild.Default.GOROOT, "bin", "go")
-		}
-		build := exec.Command(goCmd, "build", "-o", built.bin, ".")
+		build := exec.Command(goTool(), "build", "-o", built.bin, ".")
 		build.Dir = repoRoot
 		if out, err := build.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("go build: %v\n%s", err, out)
@@ -70,6 +66,15 @@ func ouchieBuild(t testing.TB) (bin, dist string) {
 		t.Fatal(built.err)
 	}
 	return built.bin, built.dist
+}
+
+// goTool returns the go command: the one on the PATH, else the one of the
+// Go that built the test.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(gobuild.Default.GOROOT, "bin", "go")
 }
 
 // theme is the bundle the router tests serve.

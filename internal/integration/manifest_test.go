@@ -209,6 +209,48 @@ func decode(t testing.TB, o object, v any) {
 	}
 }
 
+// checkDeployment checks what every ouchie Deployment needs, from a file or
+// a chart, and returns it with its container: a selector that selects its
+// pods; one container running the image's entrypoint with args [serve ...],
+// with ouchie serve's own flags and OUCHIE_* variables; CPU and memory
+// requests and limits; a non-root user, a read-only root filesystem and no
+// privilege escalation.
+func checkDeployment(t testing.TB, objs []object, serve flagSet) (deployment, container) {
+	t.Helper()
+	var d deployment
+	decode(t, find(t, objs, "Deployment"), &d)
+	pod := d.Spec.Template.Spec
+	if !labelsMatch(d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels) {
+		t.Errorf("Deployment: selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels)
+	}
+	if len(pod.Containers) != 1 {
+		t.Fatalf("Deployment: %d containers, want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if len(c.Command) != 0 || len(c.Args) == 0 || c.Args[0] != "serve" {
+		t.Fatalf("container: command %q args %q, want the image's entrypoint with args [serve ...]", c.Command, c.Args)
+	}
+	checkArgs(t, "container args", c.Args, serve)
+	for name := range c.env() {
+		if strings.HasPrefix(name, "OUCHIE_") && !serve.env[name] {
+			t.Errorf("container env %s is not a variable of ouchie serve (%s)", name, strings.Join(slices.Sorted(maps.Keys(serve.env)), " "))
+		}
+	}
+	for _, r := range []string{"cpu", "memory"} {
+		if c.Resources.Requests[r] == "" || c.Resources.Limits[r] == "" {
+			t.Errorf("container: want %s request and limit, have %v / %v", r, c.Resources.Requests, c.Resources.Limits)
+		}
+	}
+	isTrue := func(b *bool) bool { return b != nil && *b }
+	if !isTrue(pod.SecurityContext.RunAsNonRoot) || pod.SecurityContext.RunAsUser == 0 {
+		t.Errorf("pod: want runAsNonRoot and a non-zero runAsUser")
+	}
+	if !isTrue(c.SecurityContext.ReadOnlyRootFilesystem) || c.SecurityContext.AllowPrivilegeEscalation == nil || *c.SecurityContext.AllowPrivilegeEscalation {
+		t.Errorf("container: want readOnlyRootFilesystem and no privilege escalation")
+	}
+	return d, c
+}
+
 // find returns the single object of a kind, failing unless there is exactly one.
 func find(t testing.TB, objs []object, kind string) object {
 	t.Helper()
