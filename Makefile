@@ -14,7 +14,8 @@ PREFIX    ?= $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))
 BINDIR    ?= $(PREFIX)/bin
 
 # make release and make image: the last commit's time stands for "now" in
-# archives and image metadata, so rebuilding a commit gives the same bytes.
+# archives and image timestamps, so rebuilding a commit gives the same
+# archives and the same image layer.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 315532800)
 RELEASE   ?= bin/release
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -53,7 +54,7 @@ run: build ## serve the embedded default site on $(LISTEN)
 
 test: ## every test: unit, CLI scripts, and the real nginx/HAProxy/Caddy/Chromium ones
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test-short: ## unit tests only
 	$(GO) test -short ./...

@@ -18,22 +18,6 @@ import (
 // maxImageSize is the most the image may weigh, uncompressed.
 const maxImageSize = 15_000_000
 
-// buildTimeout bounds a make run that compiles: a release cross-compiles
-// the standard library for six platforms on a cold cache.
-const buildTimeout = 15 * time.Minute
-
-// makeTarget runs `make TARGET VAR=value...` in the repository, failing the
-// test when it fails.
-func makeTarget(t testing.TB, target string, vars ...string) string {
-	t.Helper()
-	mk := requireTool(t, "make", "make")
-	out, code := runFor(t, buildTimeout, nil, nil, mk, append([]string{"-C", repoRoot, target}, vars...)...)
-	if code != 0 {
-		t.Fatalf("make %s %s: exit %d:\n%s", target, strings.Join(vars, " "), code, out)
-	}
-	return out
-}
-
 // imageConfig is what `podman image inspect` says of an image.
 type imageConfig struct {
 	Os           string
