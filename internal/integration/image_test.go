@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -158,19 +157,9 @@ func imageFile(t testing.TB, archive, name string) []byte {
 	}
 	defer f.Close()
 	members := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", archive, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if members[h.Name], err = io.ReadAll(io.LimitReader(tr, 100<<20)); err != nil {
-				t.Fatalf("%s: %s: %v", archive, h.Name, err)
-			}
+	for _, m := range readTar(t, archive, f) {
+		if m.hdr.Typeflag == tar.TypeReg {
+			members[m.hdr.Name] = m.data
 		}
 	}
 	var manifest []struct{ Layers []string }
@@ -184,22 +173,12 @@ func imageFile(t testing.TB, archive, name string) []byte {
 		if !ok {
 			t.Fatalf("%s: no layer %s", archive, l)
 		}
-		lr := tar.NewReader(bytes.NewReader(layer))
-		for {
-			h, err := lr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: layer %s: %v", archive, l, err)
-			}
-			if strings.TrimPrefix(path.Clean(h.Name), "/") == want {
-				if h.FileInfo().Mode()&0o111 == 0 {
-					t.Errorf("%s: %s is not executable (%v)", archive, name, h.FileInfo().Mode())
+		for _, m := range readTar(t, archive+": layer "+l, bytes.NewReader(layer)) {
+			if strings.TrimPrefix(path.Clean(m.hdr.Name), "/") == want {
+				if m.hdr.FileInfo().Mode()&0o111 == 0 {
+					t.Errorf("%s: %s is not executable (%v)", archive, name, m.hdr.FileInfo().Mode())
 				}
-				if found, err = io.ReadAll(lr); err != nil {
-					t.Fatal(err)
-				}
+				found = m.data
 			}
 		}
 	}

@@ -207,7 +207,25 @@ func unpack(t testing.TB, name string, data []byte) map[string][]byte {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	tr := tar.NewReader(zr)
+	for _, m := range readTar(t, name, zr) {
+		members[m.hdr.Name] = m.data
+		same(m.hdr.Name, m.hdr.ModTime, m.hdr.Uid, m.hdr.Gid)
+	}
+	return members
+}
+
+// tarMember is one member of a tar stream, with its bytes.
+type tarMember struct {
+	hdr  *tar.Header
+	data []byte
+}
+
+// readTar reads every member of a tar stream (at most 100 MiB each), failing
+// the test on a broken one; name says which stream.
+func readTar(t testing.TB, name string, r io.Reader) []tarMember {
+	t.Helper()
+	var members []tarMember
+	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -216,10 +234,11 @@ func unpack(t testing.TB, name string, data []byte) map[string][]byte {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if members[h.Name], err = io.ReadAll(tr); err != nil {
+		data, err := io.ReadAll(io.LimitReader(tr, 100<<20))
+		if err != nil {
 			t.Fatalf("%s: %s: %v", name, h.Name, err)
 		}
-		same(h.Name, h.ModTime, h.Uid, h.Gid)
+		members = append(members, tarMember{h, data})
 	}
 }
 
