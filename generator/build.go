@@ -39,11 +39,19 @@ const FormatAll = "all"
 // Site is a loaded, validated site.
 type Site struct {
 	Config *Config
-	Pages  []*Page
-	Themes []string // every theme the site has, sorted
-	site   SiteData
-	fsys   fs.FS
-	bodies map[string]rendered
+	// Pages are the pages in the default language, by id.
+	Pages []*Page
+	// Translations are the pages in the other languages, by id and then
+	// in the order of Config.Languages.
+	Translations []*Page
+	Themes       []string // every theme the site has, sorted
+	// Warnings are problems that do not stop a build: pages missing in a
+	// language. ouchie check prints them, and fails on them with --strict.
+	Warnings ErrorList
+	all      []*Page             // Pages and Translations, each page followed by its translations
+	sites    map[string]SiteData // by language
+	fsys     fs.FS
+	bodies   map[string]rendered // by file
 }
 
 // Load reads and validates a site: settings, every page and its Markdown.
@@ -52,7 +60,11 @@ type Site struct {
 func Load(fsys fs.FS) (*Site, error) {
 	c := &errs{}
 	cfg, cfgDoc, logo := loadConfig(c, fsys)
-	pages := loadPages(c, fsys)
+	var langs []string
+	if cfg != nil {
+		langs = cfg.Languages
+	}
+	pages, translations := loadPages(c, fsys, langs)
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
 	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, bodies: map[string]rendered{}}
 	if len(s.Themes) == 0 {
@@ -60,24 +72,39 @@ func Load(fsys fs.FS) (*Site, error) {
 	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
 		cfgDoc.add(c, "$.theme", "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
 	}
-	md := newMarkdown()
 	for _, p := range pages {
+		if !p.broken {
+			p.loadIllustration(c, fsys)
+		}
+	}
+	s.all = linkTranslations(c, pages, translations, langs)
+	md := newMarkdown()
+	for _, p := range s.all {
 		if p.broken {
 			continue
 		}
-		p.loadIllustration(c, fsys)
+		if p.Lang != "" {
+			s.Translations = append(s.Translations, p)
+		}
 		if body, ok := renderMarkdown(c, md, p); ok {
-			s.bodies[p.ID] = body
+			s.bodies[p.File] = body
 		}
 	}
 	checkCatalog(c, pages)
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}
-	s.site = SiteData{
-		Name: cfg.Brand.Name, Lang: cfg.Lang, Accent: cssColor(cfg.Brand.Accent), Logo: logo,
-		Links:  Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
-		Labels: cfg.Labels,
+	warn := &errs{}
+	missingTranslations(warn, cfgDoc, pages, s.all, langs)
+	warn.list.Sort()
+	s.Warnings = warn.list
+	s.sites = make(map[string]SiteData, len(langs))
+	for _, lang := range langs {
+		s.sites[lang] = SiteData{
+			Name: cfg.Brand.Name, Lang: lang, Dir: textDir(lang), Accent: cssColor(cfg.Brand.Accent), Logo: logo,
+			Links:  Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
+			Labels: cfg.labels[lang],
+		}
 	}
 	return s, nil
 }
@@ -128,19 +155,19 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 	}
 	results := make([][]pageResult, len(themes))
 	for i := range results {
-		results[i] = make([]pageResult, len(s.Pages))
+		results[i] = make([]pageResult, len(s.all))
 	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for j := range jobs {
-				results[j.theme][j.page] = s.renderPage(themes[j.theme], s.Pages[j.page], formats, opts.Compress)
+				results[j.theme][j.page] = s.renderPage(themes[j.theme], s.all[j.page], formats, opts.Compress)
 			}
 		})
 	}
 	for ti := range themes {
-		for pi := range s.Pages {
+		for pi := range s.all {
 			jobs <- job{ti, pi}
 		}
 	}
@@ -168,6 +195,9 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 				b.Files[name] = data
 			}
 		}
+		if len(s.Config.Languages) > 1 {
+			b.Manifest.Site.Languages = s.Config.Languages
+		}
 		out = append(out, b)
 	}
 	if err := c.list.Err(); err != nil {
@@ -181,6 +211,11 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 	return out, nil
 }
 
+// site returns the site-wide data for p's language.
+func (s *Site) site(p *Page) SiteData {
+	return s.sites[cmp.Or(p.Lang, s.Config.Lang)]
+}
+
 type pageResult struct {
 	page  bundle.Page
 	files map[string][]byte
@@ -191,7 +226,7 @@ type pageResult struct {
 func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pageResult {
 	r := pageResult{files: map[string][]byte{}}
 	r.page = bundle.Page{
-		ID: p.ID, Status: p.Status, Variant: p.Variant, Fallback: p.Fallback,
+		ID: p.ID, Lang: p.Lang, Status: p.Status, Variant: p.Variant, Fallback: p.Fallback,
 		Aliases: p.Meta.Aliases, Source: p.Meta.Source, Title: p.Meta.Title, Summary: p.Meta.Summary,
 		Crashlog: p.Meta.Crashlog, RetryAfter: p.Meta.RetryAfter, Files: map[string]bundle.File{},
 	}
@@ -208,8 +243,9 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		}
 		return pageResult{errs: c.list}
 	}
-	body := s.bodies[p.ID]
-	htmlRaw, err := renderHTML(t, s.site, p, body)
+	site := s.site(p)
+	body := s.bodies[p.File]
+	htmlRaw, err := renderHTML(t, site, p, body)
 	if err != nil {
 		return fail(err)
 	}
@@ -223,18 +259,18 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		case bundle.HTML:
 			o = html
 		case bundle.JSON:
-			o, err = placeSlots(p, format, renderJSON(p))
+			o, err = placeSlots(p, format, renderJSON(site, p))
 		case bundle.Text:
-			o, err = placeSlots(p, format, renderText(s.site, p, body))
+			o, err = placeSlots(p, format, renderText(site, p, body))
 		case bundle.XML:
-			o, err = placeSlots(p, format, renderXML(p))
+			o, err = placeSlots(p, format, renderXML(site, p))
 		case bundle.HTTP:
-			o.data, err = renderErrorfile(p, html.data)
+			o.data, err = renderErrorfile(site, p, html.data)
 		}
 		if err != nil {
 			return fail(err)
 		}
-		name := p.ID + "." + format
+		name := p.ID + langSuffix(p.Lang) + "." + format
 		f := bundle.File{Name: name, Size: len(o.data), SHA256: bundle.Sum(o.data), Slots: o.slots}
 		r.files[name] = o.data
 		if compress && format != bundle.HTTP {

@@ -23,13 +23,22 @@ type Config struct {
 		Support  string `yaml:"support"`
 		Status   string `yaml:"status"`
 	} `yaml:"links"`
-	Labels        Labels `yaml:"labels"`
-	Lang          string `yaml:"lang"`
-	Theme         string `yaml:"theme"`
-	DefaultStatus int    `yaml:"default_status"`
+	// Labels are the default language's.
+	Labels Labels `yaml:"labels"`
+	// Lang is the default language; lang: alone means languages: [lang].
+	Lang string `yaml:"lang"`
+	// Languages are every language the site has pages in, the default
+	// first, as BCP 47 tags in canonical form ("pt-BR", "zh-Hans").
+	Languages []string `yaml:"languages"`
+	// Translations holds what a language other than the default sets.
+	Translations  map[string]Translation `yaml:"translations"`
+	Theme         string                 `yaml:"theme"`
+	DefaultStatus int                    `yaml:"default_status"`
+	// labels are the full labels of each language, defaults filled in.
+	labels map[string]Labels
 }
 
-const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, theme, default_status"
+const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, languages, translations, theme, default_status"
 
 // Defaults for settings a site leaves out.
 const (
@@ -42,7 +51,6 @@ const (
 
 var (
 	accentPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
-	langPattern   = regexp.MustCompile(`^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$`)
 )
 
 // loadConfig reads ouchie.yaml (optional) and the brand logo.
@@ -65,6 +73,9 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 		if clean {
 			doc.checkValue(c, "$.brand.name", cfg.Brand.Name)
 			cfg.Labels.each(func(key, val string) { doc.checkValue(c, "$.labels."+key, val) })
+			for tag, tr := range cfg.Translations {
+				tr.Labels.each(func(key, val string) { doc.checkValue(c, "$.translations."+tag+".labels."+key, val) })
+			}
 		}
 	}
 	if cfg.Brand.Name == "" {
@@ -75,15 +86,23 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 	} else if !accentPattern.MatchString(cfg.Brand.Accent) {
 		doc.add(c, "$.brand.accent", `write the colour as "#rrggbb" or "#rgb", quoted`, "bad brand colour %q", cfg.Brand.Accent)
 	}
-	if cfg.Lang == "" {
-		cfg.Lang = DefaultLang
-	} else if !langPattern.MatchString(cfg.Lang) {
-		doc.add(c, "$.lang", `use a language tag such as "en" or "pt-BR"`, "bad language tag %q", cfg.Lang)
+	checkLanguages(c, doc, cfg)
+	cfg.labels = map[string]Labels{}
+	for i, tag := range cfg.Languages {
+		own := cfg.Translations[tag].Labels
+		if i == 0 {
+			own = cfg.Labels
+		}
+		l, err := labelsFor(tag, own)
+		if err != nil {
+			c.add(ConfigName, 0, 0, "", "internal error: %v", err)
+		}
+		cfg.labels[tag] = l
 	}
+	cfg.Labels = cfg.labels[cfg.Lang]
 	if cfg.Theme == "" {
 		cfg.Theme = DefaultTheme
 	}
-	cfg.Labels = cfg.Labels.withDefaults()
 	if cfg.DefaultStatus == 0 {
 		cfg.DefaultStatus = DefaultStatus
 	} else if cfg.DefaultStatus < 400 || cfg.DefaultStatus > 599 {

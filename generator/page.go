@@ -17,6 +17,7 @@ import (
 type Page struct {
 	File         string // "content/502-app-failed-to-boot.md"
 	ID           string // "502-app-failed-to-boot"
+	Lang         string // a translation's language; "" for the default
 	Status       int    // 502; 400 or 500 for a fallback
 	Fallback     bool   // a "4xx"/"5xx" page
 	Variant      string
@@ -76,8 +77,9 @@ func PageStatus(id string) (string, bool) {
 // maxPageSize caps a Markdown file; an error page is short.
 const maxPageSize = 256 << 10
 
-// loadPages reads every content/*.md of the site.
-func loadPages(c *errs, fsys fs.FS) []*Page {
+// loadPages reads every content/*.md of the site: the pages in the default
+// language, and the translations (content/<id>.<lang>.md) into langs.
+func loadPages(c *errs, fsys fs.FS, langs []string) (pages, translations []*Page) {
 	entries, err := fs.ReadDir(fsys, ContentDir)
 	if err != nil {
 		hint := hintFor(err)
@@ -85,22 +87,43 @@ func loadPages(c *errs, fsys fs.FS) []*Page {
 			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
 		}
 		c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
-		return nil
+		return nil, nil
 	}
-	var pages []*Page
 	for _, e := range entries {
 		if e.IsDir() || path.Ext(e.Name()) != ".md" {
 			continue
 		}
-		if p := loadPage(c, fsys, "content/"+e.Name()); p != nil {
+		file := "content/" + e.Name()
+		if id, lang, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".md"), "."); ok {
+			if t := loadTranslation(c, fsys, file, id, lang, langs); t != nil {
+				translations = append(translations, t)
+			}
+		} else if p := loadPage(c, fsys, file); p != nil {
 			pages = append(pages, p)
 		}
 	}
-	return pages
+	return pages, translations
 }
 
 func loadPage(c *errs, fsys fs.FS, file string) *Page {
-	id := strings.TrimSuffix(path.Base(file), ".md")
+	p := newPage(c, file, strings.TrimSuffix(path.Base(file), ".md"))
+	if p == nil {
+		return nil
+	}
+	clean, found := p.read(c, fsys, pageFields)
+	if !found {
+		return nil
+	}
+	if p.broken {
+		return p // still a page of the site, so it isn't also reported missing
+	}
+	p.check(c)
+	p.checkText(c, clean)
+	return p
+}
+
+// newPage returns the page of file, named by id, or reports a bad name.
+func newPage(c *errs, file, id string) *Page {
 	m := pageName.FindStringSubmatch(id)
 	if m == nil {
 		c.add(file, 0, 0, `name pages <status>.md, <status>-<variant>.md (lowercase words joined by "-") or 4xx.md/5xx.md`, "bad page file name %q", path.Base(file))
@@ -113,39 +136,46 @@ func loadPage(c *errs, fsys fs.FS, file string) *Page {
 	} else {
 		p.Status, _ = strconv.Atoi(m[1])
 	}
-	src, err := fs.ReadFile(fsys, file)
+	return p
+}
+
+// read reads p's file and decodes its front matter into p.Meta (fields is
+// the hint for an unknown field). found is false when the file could not
+// be used at all; p.broken is set when its front matter did not decode.
+// clean reports that its text holds no refused character.
+func (p *Page) read(c *errs, fsys fs.FS, fields string) (clean, found bool) {
+	src, err := fs.ReadFile(fsys, p.File)
 	if err != nil {
-		c.readError(file, err)
-		return nil
+		c.readError(p.File, err)
+		return false, false
 	}
 	if len(src) > maxPageSize {
-		c.add(file, 0, 0, "", "page is %d bytes, over the %d-byte limit", len(src), maxPageSize)
-		return nil
+		c.add(p.File, 0, 0, "", "page is %d bytes, over the %d-byte limit", len(src), maxPageSize)
+		return false, false
 	}
-	clean := checkText(c, file, src)
+	clean = checkText(c, p.File, src)
 	fm, body, bodyLine, ok := splitFrontMatter(src)
 	if !ok {
-		c.add(file, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
+		c.add(p.File, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
 		p.broken = true
-		return p
+		return clean, true
 	}
 	p.Body, p.BodyLine = body, bodyLine
-	doc, ok := decodeYAML(c, file, 1, fm, &p.Meta, pageFields)
-	p.doc = doc
-	if !ok {
-		// Still a page of the site, so it isn't also reported missing.
-		p.broken = true
-		return p
-	}
-	p.check(c)
+	p.doc, ok = decodeYAML(c, p.File, 1, fm, &p.Meta, fields)
+	p.broken = !ok
+	return clean, true
+}
+
+// checkText checks the decoded title and summary for refused characters
+// (escapes decode to them) and makes their punctuation typographic.
+func (p *Page) checkText(c *errs, clean bool) {
 	if clean {
-		doc.checkValue(c, "$.title", p.Meta.Title)
-		doc.checkValue(c, "$.summary", p.Meta.Summary)
+		p.doc.checkValue(c, "$.title", p.Meta.Title)
+		p.doc.checkValue(c, "$.summary", p.Meta.Summary)
 	} else {
 		p.broken = true // reported; its Markdown is not worth rendering
 	}
 	p.Meta.Title, p.Meta.Summary = smarten(p.Meta.Title), smarten(p.Meta.Summary)
-	return p
 }
 
 // check validates the front matter of a decoded page.

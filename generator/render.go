@@ -26,12 +26,16 @@ type Data struct {
 
 // SiteData is the site-wide part of Data.
 type SiteData struct {
-	Name   string
-	Lang   string
+	Name string
+	// Lang is the page's language, a BCP 47 tag ("en", "pt-BR").
+	Lang string
+	// Dir is the direction of Lang's script: "rtl" or "ltr", for HTML's
+	// dir attribute.
+	Dir    string
 	Accent template.CSS
 	Logo   template.HTML
 	Links  Links
-	// Labels are the words around the page's text, in the site's language.
+	// Labels are the words around the page's text, in the page's language.
 	Labels Labels
 }
 
@@ -138,6 +142,7 @@ func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error)
 // between the quotes, so they are written as markers inside json strings.
 type pageJSON struct {
 	ID        string `json:"id"`
+	Lang      string `json:"lang"`
 	Title     string `json:"title"`
 	Summary   string `json:"summary"`
 	Source    string `json:"source"`
@@ -145,8 +150,8 @@ type pageJSON struct {
 	Crashlog  string `json:"crashlog,omitempty"`
 }
 
-func renderJSON(p *Page) []byte {
-	v := pageJSON{ID: p.ID, Title: p.Meta.Title, Summary: p.Meta.Summary, Source: p.Meta.Source,
+func renderJSON(site SiteData, p *Page) []byte {
+	v := pageJSON{ID: p.ID, Lang: site.Lang, Title: p.Meta.Title, Summary: p.Meta.Summary, Source: p.Meta.Source,
 		RequestID: slot(bundle.SlotRequestID)}
 	if p.Meta.Crashlog {
 		v.Crashlog = slot(bundle.SlotCrashlog)
@@ -183,9 +188,11 @@ func renderText(site SiteData, p *Page, body rendered) []byte {
 	return []byte(b.String())
 }
 
-func renderXML(p *Page) []byte {
+func renderXML(site SiteData, p *Page) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<error>\n")
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<error xml:lang=\"")
+	_ = xmlEscape(&b, site.Lang)
+	b.WriteString("\">\n")
 	b.WriteString("  <status>" + slot(bundle.SlotStatus) + "</status>\n")
 	for _, f := range []struct{ name, val string }{
 		{"id", p.ID}, {"title", p.Meta.Title}, {"summary", p.Meta.Summary}, {"source", p.Meta.Source},
@@ -204,7 +211,7 @@ func renderXML(p *Page) []byte {
 
 // renderErrorfile wraps a static HTML page as a raw HTTP/1.0 response for
 // HAProxy's errorfile directive.
-func renderErrorfile(p *Page, html []byte) ([]byte, error) {
+func renderErrorfile(site SiteData, p *Page, html []byte) ([]byte, error) {
 	var b bytes.Buffer
 	reason := http.StatusText(p.Status)
 	if reason == "" {
@@ -213,6 +220,7 @@ func renderErrorfile(p *Page, html []byte) ([]byte, error) {
 	fmt.Fprintf(&b, "HTTP/1.0 %d %s\r\n", p.Status, reason)
 	b.WriteString("Cache-Control: no-store\r\n")
 	b.WriteString("Connection: close\r\n")
+	b.WriteString("Content-Language: " + site.Lang + "\r\n")
 	b.WriteString("Content-Type: text/html; charset=utf-8\r\n")
 	b.WriteString("X-Content-Type-Options: nosniff\r\n")
 	if p.Meta.RetryAfter > 0 {

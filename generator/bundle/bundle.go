@@ -89,8 +89,8 @@ type Settings struct {
 	// Languages lists every language the bundle has pages in, the default
 	// first; empty means Lang alone.
 	Languages     []string `json:"languages,omitempty"`
-	DefaultStatus int    `json:"default_status"`
-	DefaultTheme  string `json:"default_theme,omitempty"`
+	DefaultStatus int      `json:"default_status"`
+	DefaultTheme  string   `json:"default_theme,omitempty"`
 }
 
 // Page is one error page and its files.

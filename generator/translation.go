@@ -1,0 +1,144 @@
+package generator
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// A translation is content/<id>.<lang>.md, Hugo's convention: the page
+// <id> in language <lang>, one of the site's languages other than the
+// default. It has its own title, summary and body; everything else (status,
+// variant, aliases, source, crashlog, retry_after, illustration) is its
+// default-language page's.
+
+// translationFields is the hint for a field a translation may not set.
+const translationFields = "a translation sets only title and summary (and has its own body); the rest comes from its default-language page"
+
+// inherited are the front-matter fields a translation takes from its
+// default-language page.
+var inherited = []string{"status", "source", "aliases", "crashlog", "retry_after", "illustration"}
+
+// loadTranslation reads content/<id>.<lang>.md. langs are the site's
+// languages, nil when ouchie.yaml could not be read (then any is taken).
+func loadTranslation(c *errs, fsys fs.FS, file, id, lang string, langs []string) *Page {
+	if langs != nil && (lang == langs[0] || !slices.Contains(langs, lang)) {
+		if lang == langs[0] {
+			c.add(file, 0, 0, "rename it content/"+id+".md", "%s is the default language: its pages have no language in their name", lang)
+		} else {
+			c.add(file, 0, 0, languagesHint(langs)+"; add "+lang+" there to translate into it", "unknown language %q in the file name", lang)
+		}
+		return nil
+	}
+	p := newPage(c, file, id)
+	if p == nil {
+		return nil
+	}
+	p.Lang = lang
+	clean, found := p.read(c, fsys, translationFields)
+	if !found {
+		return nil
+	}
+	if p.broken {
+		return p
+	}
+	for _, f := range inherited {
+		if at := "$." + f; p.doc.has(at) {
+			p.doc.add(c, at, translationFields, "a translation may not set %s: it is content/%s.md's", f, id)
+		}
+	}
+	if strings.TrimSpace(p.Meta.Title) == "" {
+		p.doc.add(c, "$", "", "title is required")
+	}
+	if strings.TrimSpace(p.Meta.Summary) == "" {
+		p.doc.add(c, "$", "", "summary is required")
+	}
+	p.checkText(c, clean)
+	return p
+}
+
+// has reports whether the document sets the value at path.
+func (d *yamlDoc) has(at string) bool {
+	if d.ast == nil {
+		return false
+	}
+	p, err := yaml.PathString(at)
+	if err != nil {
+		return false
+	}
+	n, err := p.FilterFile(d.ast)
+	return err == nil && n != nil
+}
+
+// linkTranslations gives each translation what it takes from its
+// default-language page, reports the ones without one, and orders pages and
+// translations as bundles list them: each page followed by its translations
+// in the order of langs.
+func linkTranslations(c *errs, pages, translations []*Page, langs []string) []*Page {
+	byID := make(map[string]*Page, len(pages))
+	for _, p := range pages {
+		byID[p.ID] = p
+	}
+	of := map[string][]*Page{}
+	for _, t := range translations {
+		p, ok := byID[t.ID]
+		if !ok {
+			c.add(t.File, 0, 0, "write the page in the default language first (`ouchie new "+t.ID+"`), or rename this file",
+				"translation of a page the site does not have: no content/%s.md", t.ID)
+			continue
+		}
+		if p.broken || t.broken {
+			continue // reported
+		}
+		title, summary := t.Meta.Title, t.Meta.Summary
+		t.Meta = p.Meta
+		t.Meta.Title, t.Meta.Summary = title, summary
+		t.Illustration = p.Illustration
+		of[t.ID] = append(of[t.ID], t)
+	}
+	rank := func(lang string) int { return slices.Index(langs, lang) }
+	all := make([]*Page, 0, len(pages)+len(translations))
+	for _, p := range pages {
+		all = append(all, p)
+		ts := of[p.ID]
+		slices.SortFunc(ts, func(a, b *Page) int { return rank(a.Lang) - rank(b.Lang) })
+		all = append(all, ts...)
+	}
+	return all
+}
+
+// missingTranslations warns, once per language, about the pages that have
+// no translation into it: visitors asking for it get the default language's.
+func missingTranslations(w *errs, doc *yamlDoc, pages, all []*Page, langs []string) {
+	has := map[[2]string]bool{}
+	for _, p := range all {
+		has[[2]string{p.ID, p.Lang}] = true
+	}
+	for i, lang := range langs[1:] {
+		var missing []string
+		for _, p := range pages {
+			if !has[[2]string{p.ID, lang}] {
+				missing = append(missing, p.ID)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		doc.add(w, fmt.Sprintf("$.languages[%d]", i+1),
+			fmt.Sprintf("write content/ID.%s.md for each (`ouchie new ID --lang %s` starts one)", lang, lang),
+			"%s: %d of %d pages not translated (visitors get them in %s): %s",
+			lang, len(missing), len(pages), langs[0], strings.Join(missing, ", "))
+	}
+}
+
+// langSuffix is what a page's files add to its id: ".de" for German, nothing
+// for the default language.
+func langSuffix(lang string) string {
+	if lang == "" {
+		return ""
+	}
+	return "." + lang
+}
