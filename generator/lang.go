@@ -81,6 +81,12 @@ func checkTag(c *errs, doc *yamlDoc, at, tag string) {
 	}
 }
 
+// canonical reports whether tag is a BCP 47 tag in its canonical form.
+func canonical(tag string) bool {
+	t, err := language.Parse(tag)
+	return err == nil && t.String() == tag && !strings.Contains(tag, "_")
+}
+
 // languagesHint names a site's languages, for an error about one that is not.
 func languagesHint(langs []string) string {
 	return "the site's languages (languages: in ouchie.yaml) are " + strings.Join(langs, ", ")

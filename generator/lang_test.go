@@ -28,7 +28,13 @@ func langSite(t *testing.T) fstest.MapFS {
 
 func buildLangSite(t *testing.T) (*Site, *bundle.Bundle) {
 	t.Helper()
-	s, err := Load(langSite(t))
+	return buildSite(t, langSite(t))
+}
+
+// buildSite loads site and builds its first theme in every format.
+func buildSite(t *testing.T, site fstest.MapFS) (*Site, *bundle.Bundle) {
+	t.Helper()
+	s, err := Load(site)
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}
@@ -256,4 +262,30 @@ func checkSizes(t *testing.T, bundles []*bundle.Bundle) {
 			t.Errorf("%s is %d bytes, want < %d", largest[lang], size[lang], MaxErrorfileSize)
 		}
 	}
+}
+
+// A translation skeleton builds as it is, with its page's words, whatever
+// YAML would make of them unquoted.
+func TestTranslationSkeletonLoads(t *testing.T) {
+	site := langSite(t)
+	site["content/404.md"].Data = []byte("---\nstatus: 404\ntitle: 'Oops: \"#1\" isn''t here'\nsummary: \"- no: [page]\"\nsource: client\n---\nBody *text*.\n")
+	delete(site, "content/404.de.md")
+	sk, err := TranslationSkeleton(site, "404", "de")
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	site["content/404.de.md"] = &fstest.MapFile{Data: sk}
+	_, b := buildSite(t, site)
+	for _, p := range b.Manifest.Pages {
+		if p.ID == "404" && p.Lang == "de" {
+			if p.Title != "Oops: “#1” isn’t here" || p.Summary != "- no: [page]" {
+				t.Errorf("title %q summary %q", p.Title, p.Summary)
+			}
+			if !strings.Contains(string(b.Files["404.de.html"]), "<em>text</em>") {
+				t.Error("the body was not copied")
+			}
+			return
+		}
+	}
+	t.Fatal("no translation built")
 }

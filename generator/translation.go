@@ -142,3 +142,49 @@ func langSuffix(lang string) string {
 	}
 	return "." + lang
 }
+
+// TranslationSkeleton returns the text of a new translation of page id into
+// lang, content/<id>.<lang>.md: the page's title and summary and its body,
+// to translate. lang must be one of the site's languages other than the
+// default, and content/<id>.md must exist and read well.
+func TranslationSkeleton(fsys fs.FS, id, lang string) ([]byte, error) {
+	c := &errs{}
+	cfg, _, _ := loadConfig(c, fsys)
+	if cfg == nil {
+		return nil, c.list.Err()
+	}
+	c.list = nil // only the languages matter here; check reports the rest
+	switch {
+	case !canonical(lang):
+		c.add(ConfigName, 0, 0, `a language is a BCP 47 tag such as "de" or "pt-BR", as in languages: in ouchie.yaml`, "bad language tag %q", lang)
+	case lang == cfg.Lang:
+		c.add(ConfigName, 0, 0, "the default language's page is content/"+id+".md", "%s is the site's default language", lang)
+	case !slices.Contains(cfg.Languages, lang):
+		c.add(ConfigName, 0, 0, languagesHint(cfg.Languages)+"; add "+lang+" there first", "%q is not one of the site's languages", lang)
+	}
+	if err := c.list.Err(); err != nil {
+		return nil, err
+	}
+	file := "content/" + id + ".md"
+	if _, err := fs.Stat(fsys, file); err != nil {
+		c.add(file, 0, 0, "a translation starts from the page in the default language: `ouchie new "+id+"` writes it", "no such page: %v", unwrapPathError(err))
+		return nil, c.list.Err()
+	}
+	p := newPage(c, file, id)
+	if p == nil {
+		return nil, c.list.Err()
+	}
+	if _, found := p.read(c, fsys, pageFields); !found || p.broken {
+		return nil, c.list.Err()
+	}
+	fm, err := yaml.Marshal(struct {
+		Title   string `yaml:"title"`
+		Summary string `yaml:"summary"`
+	}{p.Meta.Title, p.Meta.Summary})
+	if err != nil {
+		return nil, err
+	}
+	out := fmt.Appendf(nil, "---\n# The %s translation of %s: translate the title, the summary and the text\n# below. Everything else (status, source, aliases, ...) is %s's.\n%s---\n",
+		lang, file, file, fm)
+	return append(out, p.Body...), nil
+}

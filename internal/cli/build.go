@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,8 +57,8 @@ func (c *BuildCmd) Run(env *Env) error {
 	for i, b := range bundles {
 		names[i] = b.Manifest.Theme
 	}
-	fmt.Fprintf(env.Stdout, "built %d pages × %d themes (%s): %d files, %s in %s → %s\n",
-		len(site.Pages), len(bundles), strings.Join(names, ", "), st.Files, human.Bytes(st.Bytes),
+	fmt.Fprintf(env.Stdout, "built %d pages%s × %d themes (%s): %d files, %s in %s → %s\n",
+		len(site.Pages), translated(site), len(bundles), strings.Join(names, ", "), st.Files, human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
@@ -65,6 +66,7 @@ func (c *BuildCmd) Run(env *Env) error {
 // CheckCmd validates a site.
 type CheckCmd struct {
 	SiteFlag
+	Strict bool `help:"Fail on warnings too (pages missing in a language)." env:"OUCHIE_STRICT"`
 }
 
 // Run loads the site and renders every theme in memory.
@@ -81,7 +83,11 @@ func (c *CheckCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "ok: %s: %d pages × %d themes\n", where, len(site.Pages), len(bundles))
+	if c.Strict && len(site.Warnings) > 0 {
+		return withHint(site.Warnings, "without --strict, warnings are printed and check passes")
+	}
+	printList(env.Stderr, "warning", site.Warnings)
+	fmt.Fprintf(env.Stdout, "ok: %s: %d pages%s × %d themes\n", where, len(site.Pages), translated(site), len(bundles))
 	return nil
 }
 
@@ -107,9 +113,11 @@ func (c *InitCmd) Run(env *Env) error {
 type NewCmd struct {
 	SiteFlag
 	Page string `arg:"" help:"Page id: STATUS (404), STATUS-VARIANT (503-payment-provider-down), or 4xx/5xx."`
+	Lang string `help:"Write a translation of the page instead, content/PAGE.LANG.md, starting from the default language's title, summary and text. LANG is one of languages: in ouchie.yaml." placeholder:"LANG"`
 }
 
-// Run writes content/<id>.md with front matter to fill in.
+// Run writes content/<id>.md with front matter to fill in, or with --lang
+// content/<id>.<lang>.md.
 func (c *NewCmd) Run(env *Env) error {
 	status, ok := generator.PageStatus(c.Page)
 	if !ok {
@@ -121,6 +129,9 @@ func (c *NewCmd) Run(env *Env) error {
 	}
 	if err := generator.CheckSite(dir); err != nil {
 		return withHint(err, "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
+	}
+	if c.Lang != "" {
+		return c.translation(env, dir)
 	}
 	source, title := "app", "Something went wrong"
 	if strings.HasSuffix(status, "xx") {
@@ -145,6 +156,24 @@ What the visitor can do now, in a sentence or two.
 
 - What to check first.
 `, status, title, source)
+	return writeNew(env, file, []byte(body))
+}
+
+// translation writes content/<id>.<lang>.md from content/<id>.md.
+func (c *NewCmd) translation(env *Env, dir string) error {
+	fsys, err := generator.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	body, err := generator.TranslationSkeleton(fsys, c.Page, c.Lang)
+	if err != nil {
+		return err
+	}
+	return writeNew(env, filepath.Join(dir, generator.ContentDir, c.Page+"."+c.Lang+".md"), body)
+}
+
+// writeNew writes a new file of the site, refusing to replace one.
+func writeNew(env *Env, file string, body []byte) error {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return withHint(fmt.Errorf("%s already exists; nothing was written", file), "edit it, or choose another page id")
@@ -152,7 +181,7 @@ What the visitor can do now, in a sentence or two.
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString(body); err != nil {
+	if _, err := f.Write(body); err != nil {
 		f.Close()
 		return err
 	}
@@ -161,4 +190,21 @@ What the visitor can do now, in a sentence or two.
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s\n", file)
 	return nil
+}
+
+// translated says how many translations a site has, and into what: "" for
+// a site in one language, else " + 12 translations (de, fr)".
+func translated(s *generator.Site) string {
+	if len(s.Config.Languages) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" + %s (%s)", count(len(s.Translations), "translation"), strings.Join(s.Config.Languages[1:], ", "))
+}
+
+// count writes n and the noun, in the plural unless n is 1: "1 theme", "3 themes".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -100,22 +100,29 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 // problem, each followed by its hint.
 func printError(w io.Writer, err error) {
 	var list generator.ErrorList
-	if errors.As(err, &list) {
-		for _, e := range list {
-			fmt.Fprintf(w, "ouchie: error: %s\n", e)
-			if e.Hint != "" {
-				fmt.Fprintf(w, "hint: %s\n", e.Hint)
-			}
-		}
-		if len(list) > 1 {
-			fmt.Fprintf(w, "ouchie: %d errors\n", len(list))
-		}
-		return
-	}
-	fmt.Fprintf(w, "ouchie: error: %v\n", err)
 	var h hinter
-	if errors.As(err, &h) && h.Hint() != "" {
+	hasHint := errors.As(err, &h) && h.Hint() != ""
+	if errors.As(err, &list) {
+		printList(w, "error", list)
+	} else {
+		fmt.Fprintf(w, "ouchie: error: %v\n", err)
+	}
+	if hasHint {
 		fmt.Fprintf(w, "hint: %s\n", h.Hint())
+	}
+}
+
+// printList writes a site's problems of one kind ("error", "warning"), each
+// followed by its hint, and their number when there is more than one.
+func printList(w io.Writer, kind string, list generator.ErrorList) {
+	for _, e := range list {
+		fmt.Fprintf(w, "ouchie: %s: %s\n", kind, e)
+		if e.Hint != "" {
+			fmt.Fprintf(w, "hint: %s\n", e.Hint)
+		}
+	}
+	if len(list) > 1 {
+		fmt.Fprintf(w, "ouchie: %s\n", count(len(list), kind))
 	}
 }
 
