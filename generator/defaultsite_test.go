@@ -3,9 +3,15 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
+	"maps"
 	"os"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -102,4 +108,79 @@ func containsFold(list []string, s string) bool {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// defaultSiteMap copies the default site into a MapFS, to lay files over.
+func defaultSiteMap(t *testing.T) fstest.MapFS {
+	t.Helper()
+	root := defaultSite()
+	defer root.Close()
+	m := fstest.MapFS{}
+	for _, top := range []string{ConfigName, "logo.svg", "content", "themes"} {
+		err := fs.WalkDir(root.FS(), top, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(root.FS(), p)
+			m[p] = &fstest.MapFile{Data: data, Mode: 0o644}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// Right-to-left pages say so on <html>, in every theme; their crash log,
+// like every log, stays left to right.
+func TestDefaultThemesRightToLeft(t *testing.T) {
+	site := defaultSiteMap(t)
+	cfg := string(site[ConfigName].Data)
+	if !strings.Contains(cfg, "\nlang: en\n") {
+		t.Fatalf("%s sets no lang: en to replace", ConfigName)
+	}
+	site[ConfigName].Data = []byte(strings.Replace(cfg, "\nlang: en\n", "\nlanguages: [en, ar, he]\n", 1))
+	site["content/502-app-failed-to-boot.ar.md"] = &fstest.MapFile{Data: []byte("---\ntitle: فشل تشغيل التطبيق\nsummary: توقف التطبيق أثناء بدء التشغيل.\n---\nحاول مرة أخرى بعد دقيقة.\n")}
+	site["content/404.he.md"] = &fstest.MapFile{Data: []byte("---\ntitle: הדף לא נמצא\nsummary: אין דף בכתובת הזו.\n---\nבדקו את הכתובת.\n")}
+	s, err := Load(site)
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	bundles, err := s.Build(Options{})
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	checkSizes(t, bundles)
+	for _, b := range bundles {
+		ar := string(b.Files["502-app-failed-to-boot.ar.html"])
+		he := string(b.Files["404.he.html"])
+		en := string(b.Files["502-app-failed-to-boot.html"])
+		if !strings.Contains(ar, `<html lang="ar" dir="rtl">`) || !strings.Contains(he, `<html lang="he" dir="rtl">`) {
+			t.Errorf("%s: a right-to-left page is not marked dir=\"rtl\"", b.Manifest.Theme)
+		}
+		if !strings.Contains(en, `<html lang="en" dir="ltr">`) {
+			t.Errorf("%s: an English page is not marked dir=\"ltr\"", b.Manifest.Theme)
+		}
+		if !regexp.MustCompile(`<pre [^>]*dir="ltr"`).MatchString(ar) {
+			t.Errorf("%s: the crash log of a right-to-left page is not dir=\"ltr\"", b.Manifest.Theme)
+		}
+	}
+}
+
+// The default themes lay pages out with logical properties (inline-start,
+// not left), so a right-to-left page is a mirror of a left-to-right one.
+func TestDefaultThemesUseLogicalProperties(t *testing.T) {
+	physical := regexp.MustCompile(`(?i)(?:margin|padding|border|inset)-(?:left|right)\b|\b(?:float|clear|text-align)\s*:\s*(?:left|right)\b|(?:^|[;{\s])(?:left|right)\s*:`)
+	site := defaultSiteMap(t)
+	for _, name := range slices.Sorted(maps.Keys(site)) {
+		if !strings.HasPrefix(name, "themes/") || (path.Ext(name) != ".css" && path.Ext(name) != ".html") {
+			continue
+		}
+		for i, line := range strings.Split(string(site[name].Data), "\n") {
+			if m := physical.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q: use the logical property (inline-start/end)", name, i+1, strings.TrimSpace(m))
+			}
+		}
+	}
 }
