@@ -17,11 +17,14 @@ var Targets = []string{"netlify", "cloudflare", "s3", "github-pages"}
 //
 //   - every host: "<name>.html" copies for each variant and slug alias
 //     (maintenance.html, app-failed-to-boot.html, H10.html), so a page can be
-//     named by its router key. 404.html is already the 404 page.
+//     named by its router key, and "<name>.<lang>.html" for each translation
+//     (H10.de.html). 404.html is already the 404 page, 404.de.html its
+//     German translation.
 //   - netlify, cloudflare: _headers with content types and security headers.
 //   - github-pages: .nojekyll.
 //   - s3: cloudfront-error-responses.json, a CustomErrorResponses list for
-//     CloudFront mapping every status with a page to it.
+//     CloudFront mapping every status with a page to it (in the default
+//     language: CloudFront cannot choose one).
 //
 // These files are not in the manifest: a server never reads them.
 func AddTarget(b *bundle.Bundle, target string) error {
@@ -38,7 +41,7 @@ func AddTarget(b *bundle.Bundle, target string) error {
 			keys = append(keys, p.Variant)
 		}
 		for _, k := range keys {
-			name := k + ".html"
+			name := k + langSuffix(p.Lang) + ".html"
 			if _, taken := b.Files[name]; !taken {
 				b.Files[name] = b.Files[f.Name]
 			}

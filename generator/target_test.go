@@ -69,3 +69,25 @@ func TestAddTarget(t *testing.T) {
 		t.Error("unknown target accepted")
 	}
 }
+
+// A static host gets each translation under its router keys too, named as
+// its page files are (H20.de.html), and CloudFront the default language.
+func TestAddTargetTranslations(t *testing.T) {
+	for _, target := range Targets {
+		_, b := buildLangSite(t)
+		if err := AddTarget(b, target); err != nil {
+			t.Fatal(err)
+		}
+		for copy, of := range map[string]string{"notfound.html": "404.html", "notfound.de.html": "404.de.html", "notfound.ar.html": "404.ar.html", "H20.html": "502-app-failed-to-boot.html"} {
+			if got, ok := b.Files[copy]; !ok || string(got) != string(b.Files[of]) {
+				t.Errorf("%s: %s is not a copy of %s", target, copy, of)
+			}
+		}
+		if _, ok := b.Files["H20.de.html"]; ok {
+			t.Errorf("%s: H20.de.html written for a page with no German translation", target)
+		}
+		if cf, ok := b.Files["cloudfront-error-responses.json"]; ok && strings.Contains(string(cf), ".de.html") {
+			t.Errorf("CloudFront's error responses name a translation:\n%s", cf)
+		}
+	}
+}

@@ -140,11 +140,19 @@ type Bundle struct {
 	Files    map[string][]byte
 }
 
-// Page returns the page with the given id.
-func (b *Bundle) Page(id string) (*Page, bool) {
+// Page returns the page with the given id in the default language.
+func (b *Bundle) Page(id string) (*Page, bool) { return b.Translation(id, "") }
+
+// Translation returns page id in language lang ("" or the default language
+// for the default language's page), or false when the bundle has no such
+// translation: a server then answers with the default language's page.
+func (b *Bundle) Translation(id, lang string) (*Page, bool) {
+	if lang == b.Manifest.Site.Lang {
+		lang = ""
+	}
 	for i := range b.Manifest.Pages {
-		if b.Manifest.Pages[i].ID == id {
-			return &b.Manifest.Pages[i], true
+		if p := &b.Manifest.Pages[i]; p.ID == id && p.Lang == lang {
+			return p, true
 		}
 	}
 	return nil, false

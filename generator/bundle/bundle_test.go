@@ -148,6 +148,18 @@ func TestTranslations(t *testing.T) {
 	if err := withDE("de", "en", "de").Validate(); err != nil {
 		t.Fatalf("a German translation: %v", err)
 	}
+	b := withDE("de", "en", "de")
+	for _, tt := range []struct {
+		id, lang, want string
+	}{{"404", "", "Not found"}, {"404", "en", "Not found"}, {"404", "de", "Nicht gefunden"}, {"404", "fr", ""}, {"500", "de", ""}} {
+		p, ok := b.Translation(tt.id, tt.lang)
+		if (ok && p.Title != tt.want) || ok != (tt.want != "") {
+			t.Errorf("Translation(%q, %q) = %v, %v; want the page titled %q", tt.id, tt.lang, p, ok, tt.want)
+		}
+	}
+	if p, ok := b.Page("404"); !ok || p.Lang != "" {
+		t.Errorf("Page(404) = %+v, %v; want the default language's", p, ok)
+	}
 	for _, tt := range []struct {
 		lang  string
 		langs []string
