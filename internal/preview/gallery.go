@@ -5,14 +5,17 @@ import (
 	"html/template"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// galleryTmpl lists every page of every theme with a link per format. It
-// uses no script of its own; the preview's script is injected as for a page.
+// galleryTmpl lists every page of every theme with a link per format, in
+// one of the site's languages (?lang=, the default language's otherwise),
+// with links to the others. It uses no script of its own; the preview's
+// script is injected as for a page.
 var galleryTmpl = template.Must(template.New("gallery").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -38,6 +41,8 @@ td.id{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
 .tag{display:inline-block;padding:0 6px;border-radius:4px;background:var(--tag);font-size:13px}
 .links a{margin-right:8px;white-space:nowrap}
 .bad{color:#d93025}
+nav a{margin-inline-end:8px}
+nav a[aria-current]{font-weight:700;color:var(--fg);text-decoration:none}
 </style>
 </head>
 <body>
@@ -46,6 +51,8 @@ td.id{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
 <p>{{.Dir}} · {{len .Pages}} pages × {{len .Themes}} themes ·
 {{if .Err}}<span class="bad">the latest build failed</span>: showing the last good one, built {{.Built}}{{else}}built in {{.Took}} at {{.Built}}{{end}}.
 Pages reload themselves when a file changes.</p>
+{{if gt (len .Langs) 1}}<nav aria-label="Languages"><p>Language:
+{{range .Langs}}<a href="/?lang={{.}}" hreflang="{{.}}"{{if eq . $.Lang}} aria-current="page"{{end}}>{{.}}</a>{{end}}</p></nav>{{end}}
 </header>
 <main>
 {{range .Themes}}{{$t := .Name}}
@@ -55,12 +62,12 @@ Pages reload themselves when a file changes.</p>
 <thead><tr><th scope="col">page</th><th scope="col">status</th><th scope="col">title</th><th scope="col">whose problem</th><th scope="col">open</th></tr></thead>
 <tbody>
 {{range .Pages}}<tr>
-<td class="id"><a href="/{{$t}}/{{.ID}}.html">{{.ID}}</a></td>
+<td class="id"><a href="/{{$t}}/{{.HTML}}">{{.ID}}</a></td>
 <td>{{.Status}}</td>
-<td>{{.Title}}{{if .Aliases}}<br><p>aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}{{$a}}{{end}}</p>{{end}}</td>
+<td>{{.Title}}{{if .Untranslated}} <span class="tag">not translated: {{$.Default}} page</span>{{end}}{{if .Aliases}}<br><p>aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}{{$a}}{{end}}</p>{{end}}</td>
 <td><span class="tag">{{.Source}}</span></td>
 <td class="links">{{range .Formats}}<a href="/{{$t}}/{{.Name}}">{{.Format}}</a>{{end}}
-<br><a href="/{{$t}}/{{.ID}}.html?request_id=">+ request id</a>{{if .Crashlog}}<a href="/{{$t}}/{{.ID}}.html?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</td>
+<br><a href="/{{$t}}/{{.HTML}}?request_id=">+ request id</a>{{if .Crashlog}}<a href="/{{$t}}/{{.HTML}}?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</td>
 </tr>
 {{end}}</tbody>
 </table></div>
@@ -80,9 +87,13 @@ type galleryTheme struct {
 type galleryPage struct {
 	ID, Title, Source string
 	Status            string
+	HTML              string // the name of the HTML file shown
 	Aliases           []string
 	Crashlog          bool
-	Formats           []galleryFile
+	// Untranslated is set when the page has no translation into the
+	// language shown: the default language's page stands in, as served.
+	Untranslated bool
+	Formats      []galleryFile
 }
 
 type galleryFile struct{ Format, Name string }
@@ -92,6 +103,8 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 	d := struct {
 		Site, Dir, Took, Built string
 		Err                    bool
+		Lang, Default          string   // the language shown, the default one
+		Langs                  []string // the site's languages
 		Pages                  []galleryPage
 		Themes                 []galleryTheme
 	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil}
@@ -104,10 +117,25 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 		for _, b := range g.bundles {
 			m := &b.Manifest
 			d.Site = m.Site.Name
+			d.Default, d.Langs = m.Site.Lang, m.Site.Languages
+			if len(d.Langs) == 0 {
+				d.Langs = []string{m.Site.Lang}
+			}
+			d.Lang = r.URL.Query().Get("lang")
+			if !slices.Contains(d.Langs, d.Lang) {
+				d.Lang = d.Default
+			}
 			t := galleryTheme{Name: m.Theme, Default: m.Theme == m.Site.DefaultTheme}
-			for _, p := range m.Pages {
+			for i := range m.Pages {
+				if m.Pages[i].Lang != "" {
+					continue // listed in place of its page, in its language
+				}
+				p, ok := b.Translation(m.Pages[i].ID, d.Lang)
+				if !ok {
+					p = &m.Pages[i]
+				}
 				gp := galleryPage{ID: p.ID, Title: p.Title, Source: p.Source, Status: strconv.Itoa(p.Status),
-					Aliases: p.Aliases, Crashlog: p.Crashlog}
+					HTML: p.Files[bundle.HTML].Name, Aliases: p.Aliases, Crashlog: p.Crashlog, Untranslated: !ok}
 				if p.Fallback {
 					gp.Status = p.ID
 				}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,8 +44,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if path.Ext(file) == "" {
 		file += "." + bundle.HTML
 	}
-	id, format := strings.TrimSuffix(file, path.Ext(file)), strings.TrimPrefix(path.Ext(file), ".")
-	page, ok := b.Page(id)
+	// 404.html, or a translation: 404.de.html.
+	id, lang, _ := strings.Cut(strings.TrimSuffix(file, path.Ext(file)), ".")
+	format := strings.TrimPrefix(path.Ext(file), ".")
+	page, ok := b.Translation(id, lang)
+	if !ok && lang != "" && slices.Contains(b.Manifest.Site.Languages, lang) {
+		page, ok = b.Page(id) // not translated: the default language's page, as served
+	}
 	if !ok {
 		http.Error(w, "no page "+id+" in theme "+theme+"; see the gallery at /", http.StatusNotFound)
 		return
@@ -78,6 +84,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if page.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(page.RetryAfter))
 	}
+	h.Set("Content-Language", cmp.Or(page.Lang, b.Manifest.Site.Lang))
 	switch format {
 	case bundle.HTML:
 		nonce := newNonce()

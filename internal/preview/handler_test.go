@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 )
 
 // TestGalleryListsEverything: the gallery links every page of every theme
-// in every format.
+// in every format, each language's translations at ?lang=.
 func TestGalleryListsEverything(t *testing.T) {
 	s := open(t, copySite(t))
 	code, _, body := get(t, s.URL())
@@ -29,11 +30,17 @@ func TestGalleryListsEverything(t *testing.T) {
 	if st.good == nil || len(st.good.bundles) < 1 {
 		t.Fatal("no build")
 	}
+	galleries := map[string]string{"": body}
 	for _, b := range st.good.bundles {
 		if !strings.Contains(body, `id="theme-`+b.Manifest.Theme+`"`) {
 			t.Errorf("gallery has no section for theme %s", b.Manifest.Theme)
 		}
 		for _, p := range b.Manifest.Pages {
+			body, ok := galleries[p.Lang]
+			if !ok {
+				_, _, body = get(t, s.URL()+"?lang="+p.Lang)
+				galleries[p.Lang] = body
+			}
 			for _, f := range p.Files {
 				if !strings.Contains(body, `href="/`+b.Manifest.Theme+`/`+f.Name+`"`) {
 					t.Errorf("gallery does not link %s/%s", b.Manifest.Theme, f.Name)
@@ -46,6 +53,69 @@ func TestGalleryListsEverything(t *testing.T) {
 	}
 	if !strings.Contains(body, "data-"+Marker) {
 		t.Error("the gallery does not reload itself")
+	}
+}
+
+// translatedSite is the default site in English, German and Arabic, with
+// 404 translated into both.
+func translatedSite(t *testing.T) string {
+	t.Helper()
+	dir := copySite(t)
+	cfg := filepath.Join(dir, generator.ConfigName)
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "\nlang: en\n", "\nlanguages: [en, de, ar]\n", 1))
+	for name, text := range map[string]string{
+		generator.ConfigName: string(data),
+		"content/404.de.md":  "---\ntitle: Seite nicht gefunden\nsummary: Hier ist keine Seite.\n---\nPrüfen Sie die Adresse.\n",
+		"content/404.ar.md":  "---\ntitle: الصفحة غير موجودة\nsummary: لا توجد صفحة هنا.\n---\nتحقق من العنوان.\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestGalleryLanguages: ?lang= shows a language's pages, each untranslated
+// one as its default-language page, with links to every language; the
+// pages themselves are served in their language.
+func TestGalleryLanguages(t *testing.T) {
+	s := open(t, translatedSite(t), WithThemes("classic"))
+	_, _, en := get(t, s.URL())
+	_, _, de := get(t, s.URL()+"?lang=de")
+	for _, lang := range []string{"en", "de", "ar"} {
+		if !strings.Contains(de, `<a href="/?lang=`+lang+`"`) {
+			t.Errorf("the gallery does not link the %s pages", lang)
+		}
+	}
+	if !strings.Contains(de, `aria-current="page">de<`) || !strings.Contains(en, `aria-current="page">en<`) {
+		t.Error("the gallery does not mark the language shown")
+	}
+	if !strings.Contains(de, `href="/classic/404.de.html"`) || !strings.Contains(de, "Seite nicht gefunden") {
+		t.Error("?lang=de does not list the German 404")
+	}
+	if !strings.Contains(de, `href="/classic/410.html"`) || !strings.Contains(de, "not translated: en page") {
+		t.Error("?lang=de does not show the untranslated 410 as the English page")
+	}
+	if strings.Contains(en, "404.de.html") || strings.Contains(en, "not translated") {
+		t.Error("the default language's gallery lists translations")
+	}
+	if _, _, unknown := get(t, s.URL()+"?lang=xx"); !strings.Contains(unknown, `aria-current="page">en<`) {
+		t.Error("?lang=xx does not show the default language")
+	}
+
+	code, hdr, page := get(t, s.URL()+"classic/404.ar.html")
+	if code != 404 || !strings.Contains(page, `<html lang="ar" dir="rtl">`) || hdr.Get("Content-Language") != "ar" {
+		t.Errorf("404.ar.html: status %d, Content-Language %q, rtl html %v", code, hdr.Get("Content-Language"), strings.Contains(page, `dir="rtl"`))
+	}
+	if code, _, page := get(t, s.URL()+"classic/410.de.html"); code != 410 || !strings.Contains(page, `<html lang="en"`) {
+		t.Errorf("an untranslated page: status %d; want the English page, as served", code)
+	}
+	if code, _, _ := get(t, s.URL()+"classic/410.xx.html"); code != 404 {
+		t.Errorf("a language the site does not have: status %d", code)
 	}
 }
 

@@ -192,6 +192,35 @@ func TestRebuildEvents(t *testing.T) {
 	}
 }
 
+// TestReloadTranslations: a new translation, and an edit of one, reload
+// the preview like any page.
+func TestReloadTranslations(t *testing.T) {
+	dir := translatedSite(t)
+	s := open(t, dir, WithThemes("classic"))
+	st := subscribe(t, s)
+	if ev := st.next(t); ev.name != "hello" {
+		t.Fatalf("first event %q", ev.name)
+	}
+	file := filepath.Join(dir, "content", "410.de.md")
+	if err := os.WriteFile(file, []byte("---\ntitle: Entfernt\nsummary: Diese Seite gibt es nicht mehr.\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ev := st.next(t); ev.name != "reload" {
+		t.Fatalf("after a new translation: event %q, want reload", ev.name)
+	}
+	page := s.URL() + "classic/410.de.html"
+	if _, _, body := get(t, page); !strings.Contains(body, "Entfernt") {
+		t.Fatal("the new translation is not served")
+	}
+	setTitle(t, file, "Für immer entfernt")
+	if ev := st.next(t); ev.name != "reload" {
+		t.Fatalf("after an edit: event %q, want reload", ev.name)
+	}
+	if _, _, body := get(t, page); !strings.Contains(body, "Für immer entfernt") {
+		t.Fatal("the edited translation is not served")
+	}
+}
+
 // TestEventStream drives builds by hand, without watching files, against
 // the handler alone.
 func TestEventStream(t *testing.T) {
