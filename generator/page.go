@@ -195,12 +195,7 @@ func (p *Page) check(c *errs) {
 	if !p.Fallback && (p.Status < 400 || p.Status > 599) {
 		doc.add(c, "$.status", "", "%d is not an error status (400-599)", p.Status)
 	}
-	if strings.TrimSpace(meta.Title) == "" {
-		doc.add(c, "$", "", "title is required")
-	}
-	if strings.TrimSpace(meta.Summary) == "" {
-		doc.add(c, "$", "", "summary is required")
-	}
+	p.checkWords(c)
 	if !slices.Contains(Sources, meta.Source) {
 		at := "$.source"
 		if meta.Source == "" {
@@ -215,6 +210,17 @@ func (p *Page) check(c *errs) {
 		if !aliasPattern.MatchString(a) {
 			doc.add(c, fmt.Sprintf("$.aliases[%d]", i), "aliases are letters, digits and hyphens", "bad alias %q", a)
 		}
+	}
+}
+
+// checkWords reports a missing title or summary: the words a page and each
+// of its translations must have.
+func (p *Page) checkWords(c *errs) {
+	if strings.TrimSpace(p.Meta.Title) == "" {
+		p.doc.add(c, "$", "", "title is required")
+	}
+	if strings.TrimSpace(p.Meta.Summary) == "" {
+		p.doc.add(c, "$", "", "summary is required")
 	}
 }
 

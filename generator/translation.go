@@ -50,12 +50,7 @@ func loadTranslation(c *errs, fsys fs.FS, file, id, lang string, langs []string)
 			p.doc.add(c, at, translationFields, "a translation may not set %s: it is content/%s.md's", f, id)
 		}
 	}
-	if strings.TrimSpace(p.Meta.Title) == "" {
-		p.doc.add(c, "$", "", "title is required")
-	}
-	if strings.TrimSpace(p.Meta.Summary) == "" {
-		p.doc.add(c, "$", "", "summary is required")
-	}
+	p.checkWords(c)
 	p.checkText(c, clean)
 	return p
 }
