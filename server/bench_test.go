@@ -29,6 +29,7 @@ func benchRoute(b *testing.B, cfg Config, req *http.Request, wantCode int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	<-srv.Compressed()
 	w := &discardWriter{h: http.Header{}}
 	srv.route(w, req)
 	if w.code != wantCode {
@@ -110,6 +111,7 @@ func BenchmarkStack(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	<-srv.Compressed()
 	var h http.Handler = srv
 	req := httptest.NewRequest(http.MethodGet, "/502", nil)
 	req.Header.Set("Accept-Encoding", "br")

@@ -355,6 +355,7 @@ func TestBusyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-srv.Compressed()
 	err = srv.Open()
 	if err == nil {
 		t.Fatal("second Open on a busy port succeeded")

@@ -120,14 +120,18 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, out *output, code
 	}
 
 	br, gz := acceptEncoding(first(r.Header, "Accept-Encoding"))
+	zs := out.z.Load() // nil until the forms are made
+	if zs == nil {
+		zs = &noForms
+	}
 	if vals.Status == 0 && vals.RequestID == "" && vals.Crashlog == nil {
 		body, clen := out.body, out.hLen
 		switch {
-		case br > 0 && out.br != nil && (br >= gz || out.gz == nil):
-			body, clen = out.br, out.hLenBr
+		case br > 0 && zs.br != nil && (br >= gz || zs.gz == nil):
+			body, clen = zs.br, zs.hLenBr
 			h["Content-Encoding"] = hBrotli
-		case gz > 0 && out.gz != nil:
-			body, clen = out.gz, out.hLenGz
+		case gz > 0 && zs.gz != nil:
+			body, clen = zs.gz, zs.hLenGz
 			h["Content-Encoding"] = hGzip
 		}
 		h["Content-Length"] = clen
@@ -141,9 +145,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, out *output, code
 	// A filled page goes out gzipped when the client takes it (its brotli
 	// form would have to be compressed per request), except with a
 	// crashlog: 64 KiB of log as stored blocks would gain nothing.
-	z := out.gzOwn
+	z := zs.own
 	if vals.Status != 0 {
-		z = out.gzFill
+		z = zs.fill
 	}
 	bp := bufPool.Get().(*[]byte)
 	var buf []byte
@@ -163,6 +167,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, out *output, code
 		bufPool.Put(bp)
 	}
 }
+
+// noForms stands for the compressed forms of an output not yet compressed.
+var noForms zset
 
 // lengths caches the Content-Length values of filled pages by length, so a
 // response allocates one only the first time its length is served. Each

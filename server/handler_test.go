@@ -29,6 +29,7 @@ func handlerServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-srv.Compressed()
 	return srv
 }
 

@@ -199,6 +199,7 @@ func open(t testing.TB, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-srv.Compressed() // the tests check compressed forms
 	if err := srv.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,7 @@ func TestLanguageAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-srv.Compressed()
 	r, _ := http.NewRequest(http.MethodGet, "/502", nil)
 	r.Header.Set("Accept", browserAccept)
 	r.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -29,6 +30,11 @@ type prepared struct {
 	keys     *keys
 	formats  formatSet // the formats any page has
 	loadedAt time.Time
+	// ready is closed once every output has its compressed forms (see
+	// compressLater); until then outputs go out as they are.
+	ready chan struct{}
+	src   *bundle.Bundle // the bundle, for compressing; nil once done
+	jobs  []*output      // the outputs to compress; nil once done
 }
 
 // page is one error page of the bundle in one language: its outputs by
@@ -46,17 +52,28 @@ type page struct {
 type output struct {
 	*bundle.Layout
 	file string
-	// body is the page with every slot at its default, as identity, gzip
-	// and brotli; gz and br are nil where compressing does not pay.
-	body, gz, br []byte
-	// gzOwn and gzFill are the gzip forms of the page with a request id
-	// filled in, the second with the status too (a fallback page); nil
-	// where there is nothing to fill or compressing does not pay.
-	gzOwn, gzFill *stitched
+	// body is the page with every slot at its default.
+	body []byte
+	// z holds the compressed forms, made after the bundle is served; nil
+	// until then.
+	z atomic.Pointer[zset]
 	// Prebuilt header values: map assignment of these never allocates.
-	hType, hLen, hLenGz, hLenBr, hRetry, hVary []string
-	hLang                                      []string // Content-Language, with several languages
-	counts                                     *statusCounts
+	hType, hLen, hRetry, hVary []string
+	hLang                      []string // Content-Language, with several languages
+	counts                     *statusCounts
+}
+
+// zset is an output's compressed forms.
+type zset struct {
+	// gz and br are the body as gzip and brotli; nil where compressing
+	// does not pay.
+	gz, br []byte
+	// own and fill are the gzip forms of the page with a request id filled
+	// in, the second with the status too (a fallback page); nil where
+	// there is nothing to fill or compressing does not pay.
+	own, fill *stitched
+	// Their Content-Length values.
+	hLenGz, hLenBr []string
 }
 
 // Header values shared by every response. Each slice has len == cap, so an
@@ -83,8 +100,21 @@ type prepareOptions struct {
 	vary          string // Vary for ordinary pages
 	varyCrashlog  string // Vary for pages with a crashlog slot
 	varyLang      string // added to Vary when the bundle has several languages
-	zip           *compressor
 	metrics       *metrics
+}
+
+// compressLater makes the compressed forms of st's outputs in the
+// background, so a bundle is served as soon as it is prepared: compressing
+// every page of a site in 21 languages at brotli's best takes far longer
+// than starting should. Until an output's forms are ready it goes out as
+// is; forms of bodies the last bundles had are reused at once.
+func (st *prepared) compressLater(c *compressor) {
+	src, jobs := st.src, st.jobs
+	st.src, st.jobs = nil, nil
+	go func() {
+		c.compress(src, jobs)
+		close(st.ready)
+	}()
 }
 
 // prepare validates b and builds its serving form.
@@ -169,7 +199,7 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 		li := slices.Index(tags, bp.Lang)
 		def.byLang[li] = translations[[2]string{bp.ID, bp.Lang}]
 	}
-	o.zip.compress(b, jobs)
+	s.ready, s.src, s.jobs = make(chan struct{}), b, jobs
 	return s, nil
 }
 
@@ -239,17 +269,17 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*output) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			z := c.forms(b, v, gen)
-			v.gz, v.br = smaller(z.gz, v.body), smaller(z.br, v.body)
-			v.gzOwn, v.gzFill = z.own, z.fill
+			zs := &zset{gz: smaller(z.gz, v.body), br: smaller(z.br, v.body), own: z.own, fill: z.fill}
 			if z.layout != layout(v) { // the same bytes with other slots
-				v.gzOwn, v.gzFill = stitchForms(v)
+				zs.own, zs.fill = stitchForms(v)
 			}
-			if v.gz != nil {
-				v.hLenGz = []string{strconv.Itoa(len(v.gz))}
+			if zs.gz != nil {
+				zs.hLenGz = []string{strconv.Itoa(len(zs.gz))}
 			}
-			if v.br != nil {
-				v.hLenBr = []string{strconv.Itoa(len(v.br))}
+			if zs.br != nil {
+				zs.hLenBr = []string{strconv.Itoa(len(zs.br))}
 			}
+			v.z.Store(zs)
 		})
 	}
 	wg.Wait()

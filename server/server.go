@@ -232,15 +232,24 @@ func (s *Server) load() (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return prepare(b, prepareOptions{
+	st, err := prepare(b, prepareOptions{
 		defaultStatus: s.cfg.DefaultStatus,
 		vary:          s.vary,
 		varyCrashlog:  s.varyLog,
 		varyLang:      headerAcceptLanguage + ", " + s.langHeader,
-		zip:           s.zip,
 		metrics:       s.metrics,
 	})
+	if err != nil {
+		return nil, err
+	}
+	st.compressLater(s.zip)
+	return st, nil
 }
+
+// Compressed returns a channel closed once every page of the bundle being
+// served has its gzip and brotli forms. Pages are served from the start;
+// until then they go out uncompressed.
+func (s *Server) Compressed() <-chan struct{} { return s.current.Load().ready }
 
 // ServeHTTP serves a request through the middleware, as the listener does;
 // a Server can be mounted in another server or driven by httptest.

@@ -126,10 +126,10 @@ func TestStitchedPages(t *testing.T) {
 				continue
 			}
 			for _, filled := range []bool{false, true} {
-				z := v.gzOwn
+				z := v.z.Load().own
 				tg := answer{status: 502}
 				if filled {
-					z, tg = v.gzFill, answer{status: 418, fillStatus: true}
+					z, tg = v.z.Load().fill, answer{status: 418, fillStatus: true}
 				}
 				if z == nil {
 					t.Fatalf("%s: no gzip form", v.file)
@@ -217,9 +217,9 @@ func FuzzStitched(f *testing.F) {
 			if v == nil {
 				continue
 			}
-			z := v.gzOwn
+			z := v.z.Load().own
 			if tg.fillStatus {
-				z = v.gzFill
+				z = v.z.Load().fill
 			}
 			if got, want := gunzip(t, z.fill(nil, v.Format, &bundle.Values{Status: tg.statusValue(), RequestID: rid})), v.Append(nil, &bundle.Values{Status: tg.statusValue(), RequestID: rid}); !bytes.Equal(got, want) {
 				t.Fatalf("%s, request id %q: decodes to %q, want %q", v.file, rid, got, want)
@@ -235,10 +235,12 @@ func FuzzStitched(f *testing.F) {
 // testSite prepares the test bundle as the server does.
 func testSite(t testing.TB) *prepared {
 	t.Helper()
-	st, err := prepare(makeBundle(t, "A", testPages), prepareOptions{vary: "Accept", varyCrashlog: "Accept", zip: newCompressor(11), metrics: newMetrics()})
+	st, err := prepare(makeBundle(t, "A", testPages), prepareOptions{vary: "Accept", varyCrashlog: "Accept", metrics: newMetrics()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.compressLater(newCompressor(11))
+	<-st.ready
 	return st
 }
 
@@ -251,6 +253,6 @@ func BenchmarkStitch(b *testing.B) {
 	b.SetBytes(int64(len(v.Append(nil, &bundle.Values{RequestID: rid}))))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = v.gzOwn.fill(buf[:0], v.Format, &bundle.Values{RequestID: rid})
+		buf = v.z.Load().own.fill(buf[:0], v.Format, &bundle.Values{RequestID: rid})
 	}
 }
