@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"sync"
@@ -216,7 +214,7 @@ func (s *Server) crashlog(r *http.Request) (string, []byte) {
 		res = logNoApp
 	case !crashlog.ValidApp(app):
 		res = logBadApp
-	case s.tokenSum != nil && !s.authorized(r):
+	case s.token.IsSet() && !s.authorized(r):
 		res = logUnauthorized
 	default:
 		var ok bool
@@ -229,8 +227,7 @@ func (s *Server) crashlog(r *http.Request) (string, []byte) {
 }
 
 // authorized reports whether the request carries the viewing token, in the
-// X-Crashlog-Token header or the ouchie_crashlog cookie. Tokens are compared
-// as SHA-256 sums in constant time, so neither content nor length leaks.
+// X-Crashlog-Token header or the ouchie_crashlog cookie.
 func (s *Server) authorized(r *http.Request) bool {
 	got := first(r.Header, headerToken)
 	if got == "" {
@@ -238,9 +235,5 @@ func (s *Server) authorized(r *http.Request) bool {
 			got = c.Value
 		}
 	}
-	if got == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(got))
-	return subtle.ConstantTimeCompare(sum[:], s.tokenSum) == 1
+	return s.token.Matches(got)
 }

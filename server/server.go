@@ -9,7 +9,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -102,7 +101,7 @@ type Server struct {
 	logs       *logCache
 	appHeader  string
 	langHeader string
-	tokenSum   []byte
+	token      crashlog.Token // the viewing token
 	vary       string
 	varyLog    string
 	accessLog  io.Writer  // cfg.AccessLog, or the buffer in front of it
@@ -183,17 +182,14 @@ func New(cfg Config) (*Server, error) {
 		s.logBuf = newLogBuffer(cfg.AccessLog, cfg.AccessLogDelay)
 		s.accessLog = s.logBuf
 	}
-	if len(cfg.CrashlogToken) > 0 {
-		sum := sha256.Sum256(cfg.CrashlogToken)
-		s.tokenSum = sum[:]
-	}
+	s.token = crashlog.NewToken(cfg.CrashlogToken)
 	// Vary names every request header that selects the representation;
 	// pages that may show a crashlog also vary by app and viewing token.
 	s.vary = "Accept, Accept-Encoding, X-Format, X-Code"
 	s.varyLog = s.vary
 	if s.crashlogs != nil {
 		s.varyLog += ", " + s.appHeader
-		if s.tokenSum != nil {
+		if s.token.IsSet() {
 			s.varyLog += ", " + headerToken + ", Cookie"
 		}
 	}

@@ -193,7 +193,7 @@ func (f AdminFlags) target(app string) (string, []byte, error) {
 	if f.TokenFile == "" {
 		return "", nil, withHint(errors.New("no admin token"), "--token-file (OUCHIE_TOKEN_FILE) names the file holding the server's admin token")
 	}
-	token, err := crashlog.LoadToken(f.TokenFile)
+	token, err := crashlog.LoadToken(f.TokenFile, nil)
 	if err != nil {
 		return "", nil, withHint(err, "--token-file (OUCHIE_TOKEN_FILE) must hold the token of the server's --admin-token-file")
 	}

@@ -257,7 +257,7 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 	case c.AdminListen == "" && c.AdminTokenFile != "":
 		return release, withHint(errors.New("--admin-token-file without --admin-listen"), "give the admin API an address with --admin-listen")
 	case c.AdminListen != "":
-		token, err := crashlog.LoadToken(c.AdminTokenFile)
+		token, err := crashlog.LoadToken(c.AdminTokenFile, env.Log)
 		if err != nil {
 			return release, withHint(err, "--admin-token-file names a file holding one token of 16 or more characters")
 		}
@@ -282,7 +282,7 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 			return release, withHint(errors.New("--crashlog-token-file guards crashlogs, but none are configured"),
 				"add --admin-listen, --crashlog-store or --crashlog-dir, or drop --crashlog-token-file")
 		}
-		token, err := crashlog.LoadToken(c.CrashlogTokenFile)
+		token, err := crashlog.LoadToken(c.CrashlogTokenFile, env.Log)
 		if err != nil {
 			return release, withHint(err, "--crashlog-token-file names a file holding one token of 16 or more characters")
 		}

@@ -1,15 +1,10 @@
 package crashlog
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +14,16 @@ import (
 // bytes of a longer body.
 const MaxBody = 1 << 20
 
-// MinTokenLen is the shortest admin or viewing token LoadToken accepts.
-const MinTokenLen = 16
+// DefaultMaxPushes is how many pushes the admin API reads at once by
+// default: each holds up to 2×MaxBody bytes while its body streams.
+const DefaultMaxPushes = 8
+
+// AdminOptions tunes AdminHandler; zero values take the defaults.
+type AdminOptions struct {
+	// MaxPushes caps the PUTs read at once (DefaultMaxPushes); one more is
+	// answered 429 with a Retry-After.
+	MaxPushes int
+}
 
 // AdminHandler serves the admin API on store:
 //
@@ -35,15 +38,24 @@ const MinTokenLen = 16
 // every request. A body may be of any length and take any time (a
 // supervisor streams a running app's output until it exits): the read and
 // write deadlines are lifted once the request is authorized, and only the
-// last MaxBody bytes are kept. If the request's context ends before the
-// body does (give the admin http.Server a BaseContext cancelled when it
-// starts shutting down), the PUT is answered 503 so the client pushes again. Changes are logged with their app and size, never
-// their content.
-func AdminHandler(store Keeper, token []byte, log *slog.Logger) http.Handler {
+// last MaxBody bytes are kept. At most opts.MaxPushes bodies are read at
+// once; a PUT beyond them is answered 429 with Retry-After. If the
+// request's context ends before the body does (give the admin http.Server
+// a BaseContext cancelled when it starts shutting down), the PUT is
+// answered 503 so the client pushes again. Changes are logged with their
+// app and size, never their content.
+func AdminHandler(store Keeper, token []byte, log *slog.Logger, opts ...AdminOptions) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &admin{store: store, hash: sha256.Sum256(token), open: len(token) > 0, log: log}
+	var o AdminOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.MaxPushes <= 0 {
+		o.MaxPushes = DefaultMaxPushes
+	}
+	a := &admin{store: store, token: NewToken(token), pushes: make(chan struct{}, o.MaxPushes), log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /v1/crashlogs/{app}", a.put)
 	mux.HandleFunc("GET /v1/crashlogs/{app}", a.get)
@@ -52,22 +64,18 @@ func AdminHandler(store Keeper, token []byte, log *slog.Logger) http.Handler {
 }
 
 type admin struct {
-	store Keeper
-	hash  [sha256.Size]byte
-	open  bool
-	log   *slog.Logger
+	store  Keeper
+	token  Token
+	pushes chan struct{} // one element per PUT being read
+	log    *slog.Logger
 }
 
-// authorize lets through requests bearing the token. Hashes are compared,
-// so the comparison takes the same time whatever the given token's length.
+// authorize lets through requests bearing the token.
 func (a *admin) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given, reason := bearerToken(r.Header.Get("Authorization"))
-		if reason == "" {
-			h := sha256.Sum256([]byte(given))
-			if subtle.ConstantTimeCompare(h[:], a.hash[:]) != 1 || !a.open {
-				reason = "wrong token"
-			}
+		if reason == "" && !a.token.Matches(given) {
+			reason = "wrong token"
 		}
 		if reason != "" {
 			challenge := `Bearer realm="ouchie admin"`
@@ -109,6 +117,16 @@ func (a *admin) app(w http.ResponseWriter, r *http.Request) (string, bool) {
 func (a *admin) put(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.app(w, r)
 	if !ok {
+		return
+	}
+	select {
+	case a.pushes <- struct{}{}:
+		defer func() { <-a.pushes }()
+	default:
+		a.log.Warn("crashlog admin: push refused, too many at once", "app", app, "max", cap(a.pushes), "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Connection", "close") // the body is not read
+		http.Error(w, fmt.Sprintf("too many pushes at once (%d): push again", cap(a.pushes)), http.StatusTooManyRequests)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -206,33 +224,4 @@ func (a *admin) unavailable(w http.ResponseWriter, r *http.Request, app string, 
 	a.log.Warn("crashlog admin: the store failed", "app", app, "method", r.Method, "err", err, "remote", r.RemoteAddr)
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, "the crashlog store is unavailable: try again", http.StatusServiceUnavailable)
-}
-
-// LoadToken reads a token from file: its content without surrounding
-// whitespace, which must be one word of at least MinTokenLen bytes. Files
-// readable by others are accepted: Kubernetes mounts secrets 0644 by
-// default, in a filesystem only the pod sees.
-func LoadToken(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("token file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 4<<10+1))
-	if err != nil {
-		return nil, fmt.Errorf("token file %s: %w", file, err)
-	}
-	if len(b) > 4<<10 {
-		return nil, fmt.Errorf("token file %s: larger than 4 KiB, not a token", file)
-	}
-	tok := bytes.TrimSpace(b)
-	switch {
-	case len(tok) == 0:
-		return nil, fmt.Errorf("token file %s: empty", file)
-	case bytes.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		return nil, fmt.Errorf("token file %s: the token holds blanks or control characters", file)
-	case len(tok) < MinTokenLen:
-		return nil, fmt.Errorf("token file %s: token of %d bytes, at least %d needed", file, len(tok), MinTokenLen)
-	}
-	return tok, nil
 }

@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -198,33 +196,6 @@ func TestAdminSlowBody(t *testing.T) {
 	}
 }
 
-func TestLoadToken(t *testing.T) {
-	dir := t.TempDir()
-	for content, wantErr := range map[string]string{
-		testToken + "\n":                "",
-		"  \t" + testToken + "\r\n\n":   "",
-		"":                              "empty",
-		"\n \n":                         "empty",
-		"short-token\n":                 "token of 11 bytes, at least 16 needed",
-		"two words in one token file\n": "blanks or control characters",
-		testToken + "\n" + testToken:    "blanks or control characters",
-		strings.Repeat("x", 5<<10):      "larger than 4 KiB",
-	} {
-		file := filepath.Join(dir, "token")
-		os.WriteFile(file, []byte(content), 0o600)
-		tok, err := LoadToken(file)
-		switch {
-		case wantErr == "" && (err != nil || string(tok) != testToken):
-			t.Errorf("LoadToken(%q) = %q, %v; want the token", content, tok, err)
-		case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
-			t.Errorf("LoadToken(%q): error %v, want one saying %q", content, err, wantErr)
-		}
-	}
-	if _, err := LoadToken(filepath.Join(dir, "missing")); err == nil {
-		t.Error("LoadToken of a missing file: no error")
-	}
-}
-
 // TestAdminStopping cancels the server's base context while a body streams:
 // the PUT is answered 503 and nothing is stored.
 func TestAdminStopping(t *testing.T) {
@@ -273,5 +244,70 @@ func TestAdminStoreDown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "connection refused") {
 		t.Errorf("the log does not say why:\n%s", logs.String())
+	}
+}
+
+// TestAdminPushCap: beyond MaxPushes bodies being read at once, a PUT is
+// answered 429 with a Retry-After and stores nothing; the pushes under way
+// finish.
+func TestAdminPushCap(t *testing.T) {
+	store := NewStore(0, 0)
+	srv := httptest.NewServer(AdminHandler(store, []byte(testToken), nil, AdminOptions{MaxPushes: 2}))
+	defer srv.Close()
+	auth := "Bearer " + testToken
+	var pipes []*io.PipeWriter
+	defer func() {
+		for _, pw := range pipes {
+			pw.CloseWithError(errors.New("test over"))
+		}
+	}()
+	results := make(chan int, 2)
+	for i := range 2 {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/v1/crashlogs/slow%d", srv.URL, i), pr)
+		req.Header.Set("Authorization", auth)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- 0
+				return
+			}
+			resp.Body.Close()
+			results <- resp.StatusCode
+		}()
+		fmt.Fprintln(pw, "booting")
+	}
+	// Until both slow pushes hold their places, a quick push may get one.
+	refused := false
+	for range 500 {
+		resp, body := do(t, "PUT", srv.URL+"/v1/crashlogs/quick", auth, strings.NewReader("crashed\n"))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "too many pushes") {
+				t.Errorf("429 without Retry-After or reason: %v %q", resp.Header, body)
+			}
+			refused = true
+			break
+		}
+		store.Delete("quick")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("a third push at once was never refused")
+	}
+	if _, ok := store.Get("quick"); ok {
+		t.Error("a refused push was stored")
+	}
+	for _, pw := range pipes {
+		fmt.Fprintln(pw, "crashed")
+		pw.Close()
+	}
+	for range 2 {
+		if code := <-results; code != http.StatusCreated {
+			t.Errorf("a push under way: %d, want 201", code)
+		}
+	}
+	if resp, _ := do(t, "PUT", srv.URL+"/v1/crashlogs/quick", auth, strings.NewReader("crashed\n")); resp.StatusCode != http.StatusCreated {
+		t.Errorf("a push after the others ended: %d", resp.StatusCode)
 	}
 }

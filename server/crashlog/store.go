@@ -14,7 +14,9 @@ import (
 // Store holds crashlogs in memory, as the admin API puts them: each
 // sanitized once when it arrives, the least recently updated evicted first
 // when there are more than maxApps of them or they weigh more than maxBytes.
-// A Store is safe for concurrent use; a nil *Store holds nothing.
+// A log weighs what it costs the store: the bytes allocated for it, its app
+// name and the bookkeeping around them. A Store is safe for concurrent use;
+// a nil *Store holds nothing.
 type Store struct {
 	maxApps  int
 	maxBytes int64
@@ -30,20 +32,27 @@ type entry struct {
 	log []byte
 }
 
-// Defaults of NewStore.
+// Defaults of NewStore: 1,024 logs, 28 MiB. The server's cache of logs
+// escaped for display (server.LogCacheBytes, 4 MiB) comes on top, so
+// crashlogs take at most 32 MiB of a server's memory.
 const (
 	DefaultMaxApps  = 1024
-	DefaultMaxBytes = 64 << 20
+	DefaultMaxBytes = 28 << 20
 )
 
-// minStoreBytes is room for one log at its largest, note included.
-const minStoreBytes = sanitize.MaxBytes + 1<<10
+// entryCost is what the store spends on a log besides its bytes and its
+// app's: the list element, the entry, the map slot, rounded up.
+const entryCost = 256
+
+// minStoreBytes is room for one log at its largest, note, app name and
+// bookkeeping included.
+const minStoreBytes = sanitize.MaxBytes + 16<<10
 
 // ErrBadApp is returned for a name ValidApp refuses.
 var ErrBadApp = errors.New("app names are 1 to 63 of a-z 0-9 _ . - starting with a letter or digit")
 
 // NewStore returns an empty store bounded to maxApps logs and maxBytes bytes
-// (a log weighs its length plus its app name's). Zero or less means the
+// (see weight). Zero or less means the
 // default; maxBytes is raised to hold at least one log of the largest size.
 func NewStore(maxApps int, maxBytes int64) *Store {
 	if maxApps <= 0 {
@@ -89,6 +98,9 @@ func (s *Store) Remove(_ context.Context, app string) (bool, error) { return s.D
 // keep stores log, evicting down to the bounds, and reports whether app had
 // no log before.
 func (s *Store) keep(app string, log []byte) (created bool) {
+	if cap(log) > len(log)+len(log)/16 {
+		log = bytes.Clone(log) // hold only what is counted
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, had := s.apps[app]
@@ -106,7 +118,8 @@ func (s *Store) keep(app string, log []byte) (created bool) {
 // blank reports whether log shows nothing.
 func blank(log []byte) bool { return len(bytes.TrimSpace(log)) == 0 }
 
-func weight(app string, log []byte) int64 { return int64(len(app) + len(log)) }
+// weight is what app's log costs the store.
+func weight(app string, log []byte) int64 { return int64(len(app) + cap(log) + entryCost) }
 
 // remove drops an element; s.mu is held.
 func (s *Store) remove(el *list.Element) {

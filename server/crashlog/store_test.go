@@ -1,8 +1,10 @@
 package crashlog
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -125,4 +127,26 @@ func TestMulti(t *testing.T) {
 	if _, ok := Multi().Lookup("web"); ok {
 		t.Error("an empty Multi found a log")
 	}
+}
+
+// TestStoreWeighsWhatItHolds: a store filled to its byte bound with many
+// small logs holds no more heap than that bound, bookkeeping included.
+func TestStoreWeighsWhatItHolds(t *testing.T) {
+	const bound = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := NewStore(1<<20, bound)
+	for i := range 20_000 {
+		if _, err := s.Keep(context.Background(), fmt.Sprintf("app-%d", i), []byte(fmt.Sprintf("crash %d\n", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	n, size := s.Len()
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > bound || size > bound {
+		t.Errorf("%d logs weigh %d bytes by the store's count and hold %d bytes of heap; bound %d", n, size, held, bound)
+	}
+	runtime.KeepAlive(s)
 }
