@@ -81,7 +81,9 @@ type Config struct {
 
 	// Timeouts and limits of the page listener; defaults in parentheses:
 	// ReadHeaderTimeout (5s), ReadTimeout (15s), WriteTimeout (15s),
-	// IdleTimeout (60s), MaxHeaderBytes (16 KiB; larger headers get 431).
+	// IdleTimeout (60s), MaxHeaderBytes (16 KiB, more than 4 KiB: the
+	// request line, the headers and the blank line after them; a larger
+	// head is answered 431).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxHeaderBytes                                            int
 
@@ -161,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.IdleTimeout, 60*time.Second)
 	setDefault(&cfg.WatchDelay, 250*time.Millisecond)
 	setDefault(&cfg.MaxHeaderBytes, 16<<10)
+	if cfg.MaxHeaderBytes <= headerSlop {
+		return nil, fmt.Errorf("header cap %d bytes: want more than %d", cfg.MaxHeaderBytes, headerSlop)
+	}
 	if cfg.BrotliQuality <= 0 || cfg.BrotliQuality > 11 {
 		cfg.BrotliQuality = 11
 	}
@@ -198,9 +203,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.current.Store(st)
-	s.handler = s.wrap(http.HandlerFunc(s.route))
+	s.handler = s.wrap(s.guard(http.HandlerFunc(s.route)))
 	return s, nil
 }
+
+// headerSlop is what net/http reads beyond http.Server.MaxHeaderBytes
+// before it answers 431 (room for its buffer); the server subtracts it, so
+// Config.MaxHeaderBytes is the cap a client meets.
+const headerSlop = 4096
 
 func setDefault[T comparable](v *T, def T) {
 	var zero T
@@ -278,7 +288,7 @@ func (s *Server) Open() error {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes - headerSlop,
 		ErrorLog:          errorLog,
 	}
 	s.serve(s.http, ln)
@@ -297,7 +307,7 @@ func (s *Server) Open() error {
 			ReadTimeout:       s.cfg.ReadTimeout,
 			WriteTimeout:      s.cfg.WriteTimeout,
 			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+			MaxHeaderBytes:    s.cfg.MaxHeaderBytes - headerSlop,
 			ErrorLog:          errorLog,
 		}
 		s.admin.RegisterOnShutdown(stopAdmin)
