@@ -37,17 +37,25 @@ var (
 	hLenOK     = []string{"3"}
 	hNosniff   = []string{"nosniff"}
 	okBody     = []byte("ok\n")
+
+	hLenDraining = []string{"9"}
+	drainingBody = []byte("draining\n")
 )
 
+// serveHealth answers 200 ok, or 503 draining once Drain was called.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Content-Type"] = hTextPlain
 	h["Cache-Control"] = hNoStore
 	h["X-Content-Type-Options"] = hNosniff
-	h["Content-Length"] = hLenOK
-	w.WriteHeader(http.StatusOK)
+	code, body, clen := http.StatusOK, okBody, hLenOK
+	if s.draining.Load() {
+		code, body, clen = http.StatusServiceUnavailable, drainingBody, hLenDraining
+	}
+	h["Content-Length"] = clen
+	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(okBody)
+		_, _ = w.Write(body)
 	}
 }
 

@@ -38,13 +38,17 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	return handlers.CombinedLoggingHandler(s.accessLog, h)
 }
 
-// guard refuses what the pages never take: a request with a chunked body
-// is answered 400 and its connection closed. net/http drops a
+// guard asks clients to close their connections while the server drains
+// (see Drain), and refuses what the pages never take: a request with a
+// chunked body is answered 400 and its connection closed. net/http drops a
 // Content-Length sent beside Transfer-Encoding before a handler sees it, so
 // the shape of request smuggling (both headers, RFC 9112 section 6.1) looks
 // like any chunked request here, and pages read no body.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header()["Connection"] = hClose
+		}
 		if len(r.TransferEncoding) > 0 {
 			w.Header()["Connection"] = hClose
 			http.Error(w, "bad request: the pages take no chunked body (Transfer-Encoding)", http.StatusBadRequest)

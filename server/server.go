@@ -111,6 +111,7 @@ type Server struct {
 	handler    http.Handler
 
 	reloadMu sync.Mutex
+	draining atomic.Bool // set by Drain
 
 	mu         sync.Mutex
 	http       *http.Server
@@ -381,6 +382,17 @@ func (s *Server) AdminAddr() string {
 
 // Err delivers an error if a listener fails after Open.
 func (s *Server) Err() <-chan error { return s.errc }
+
+// Drain starts a graceful stop, to be followed by Close after a delay: from
+// now on /healthz answers 503, so load balancers and Kubernetes stop sending
+// new requests, while pages are served as before, each response asking the
+// client to close its connection (Connection: close), so keep-alive clients
+// reconnect elsewhere instead of losing a request sent as Close runs.
+func (s *Server) Drain() {
+	if !s.draining.Swap(true) {
+		s.log.Info("draining: /healthz answers 503, pages are still served")
+	}
+}
 
 // Close stops accepting, lets in-flight requests finish until ctx is done,
 // then closes whatever is left, and writes the access log still buffered.

@@ -34,7 +34,8 @@ type ServeCmd struct {
 	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
 	TrustProxy      bool          `help:"Take the client address from X-Forwarded-For, X-Real-IP and Forwarded." env:"OUCHIE_TRUST_PROXY"`
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
-	ShutdownTimeout time.Duration `help:"How long in-flight requests may take to finish on SIGTERM or SIGINT. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
+	ShutdownDelay   time.Duration `help:"On SIGTERM or SIGINT, how long to keep serving pages (with Connection: close) while /healthz answers 503, so routers stop sending before ouchie stops listening; a second signal ends it early. Default: ${default}." default:"5s" env:"OUCHIE_SHUTDOWN_DELAY" placeholder:"DURATION"`
+	ShutdownTimeout time.Duration `help:"After the delay, how long in-flight requests may take to finish. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
 
 	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Off by default." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
 	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
@@ -116,7 +117,8 @@ loop:
 				_ = srv.Reload() // logged; the old bundle keeps serving
 				continue
 			}
-			env.Log.Info("shutting down", "signal", sig.String(), "timeout", c.ShutdownTimeout)
+			env.Log.Info("shutting down", "signal", sig.String(), "delay", c.ShutdownDelay, "timeout", c.ShutdownTimeout)
+			serveErr = drain(srv, sigs, c.ShutdownDelay)
 			break loop
 		case serveErr = <-srv.Err():
 			break loop
@@ -128,6 +130,27 @@ loop:
 		return errors.Join(serveErr, fmt.Errorf("requests still running after %s were cut off: %w", c.ShutdownTimeout, err))
 	}
 	return serveErr
+}
+
+// drain has srv drain (see server.Server.Drain) for delay, or until a
+// second SIGTERM or SIGINT, or until a listener fails, whose error it
+// returns.
+func drain(srv *server.Server, sigs <-chan os.Signal, delay time.Duration) error {
+	srv.Drain()
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return nil
+		case sig := <-sigs:
+			if sig != syscall.SIGHUP {
+				return nil
+			}
+		case err := <-srv.Err():
+			return err
+		}
+	}
 }
 
 // loader returns how to load the bundle to serve, a description of it for

@@ -75,18 +75,25 @@ func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- o
 	}()
 	select {
 	case addr := <-ready:
-		var once sync.Once
+		stopped := make(chan struct{})
 		var err error
+		go func() {
+			err = <-done
+			close(stopped)
+		}()
 		wait := func() error {
-			once.Do(func() { err = <-done })
+			<-stopped
 			return err
 		}
 		t.Cleanup(func() {
-			select {
-			case sigs <- syscall.SIGTERM:
-			default:
+			// Signal until it stops: a second signal ends a shutdown delay.
+			for {
+				select {
+				case <-stopped:
+					return
+				case sigs <- syscall.SIGTERM:
+				}
 			}
-			_ = wait()
 		})
 		return "http://" + addr, sigs, logs, wait
 	case err := <-done:
