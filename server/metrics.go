@@ -58,6 +58,9 @@ type metrics struct {
 	panics atomic.Uint64
 	// source counts the crashlog source's failures (Redis down), when it can fail.
 	source crashlog.FailureCounter
+	// forgedXFF counts X-Forwarded-For headers from trusted proxies holding
+	// an entry that is not an IP address.
+	forgedXFF atomic.Uint64
 }
 
 type pageFormat struct{ page, format string }
@@ -127,6 +130,7 @@ func (m *metrics) write(w io.Writer, st *prepared) error {
 	counter(bw, "ouchie_reloads_total", "Bundles loaded and swapped in after the first.", m.reload.Load())
 	counter(bw, "ouchie_reload_failures_total", "Reloads that failed; the previous bundle kept serving.", m.failed.Load())
 	counter(bw, "ouchie_panics_total", "Requests whose handler panicked (answered 500).", m.panics.Load())
+	counter(bw, "ouchie_forwarded_for_ignored_total", "X-Forwarded-For headers from a trusted proxy ignored for an entry that is not an IP address.", m.forgedXFF.Load())
 
 	bw.WriteString("# HELP ouchie_bundle_pages Pages in the bundle being served.\n# TYPE ouchie_bundle_pages gauge\n")
 	writeSample(bw, "ouchie_bundle_pages", uint64(len(st.pages)))

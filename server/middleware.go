@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -22,12 +23,12 @@ const (
 )
 
 // wrap puts the middleware around h, outermost first:
-// Logging(ProxyHeaders?(Recovery(h))). Recovery sits inside everything that
+// Logging(forwarded?(Recovery(h))). Recovery sits inside everything that
 // writes, so a panic is answered 500 and logged as 500, never as 200.
 func (s *Server) wrap(h http.Handler) http.Handler {
 	h = handlers.RecoveryHandler(handlers.RecoveryLogger(panicLogger{s}), handlers.PrintRecoveryStack(false))(h)
-	if s.cfg.TrustProxy {
-		h = handlers.ProxyHeaders(h)
+	if len(s.cfg.TrustedProxies) > 0 {
+		h = s.forwarded(h)
 	}
 	if s.accessLog == nil {
 		return h
@@ -35,7 +36,46 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	if s.cfg.LogFormat == LogJSON {
 		return handlers.CustomLoggingHandler(s.accessLog, h, s.writeJSONLog)
 	}
-	return handlers.CombinedLoggingHandler(s.accessLog, h)
+	return handlers.CustomLoggingHandler(s.accessLog, h, writeCombinedLog)
+}
+
+// writeCombinedLog writes one access log line in the Combined Log Format.
+// Every value a request supplies is quoted and escaped (Go syntax: \" \n
+// \x1b \u202e), capped like the JSON log's, and the client address is one
+// net/http or X-Forwarded-For parsing produced, so no request can forge a
+// line or a field. The user field is always "-": the pages take no login.
+func writeCombinedLog(w io.Writer, p handlers.LogFormatterParams) {
+	r := p.Request
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	buf := make([]byte, 0, 256)
+	buf = appendBare(buf, capped(host, maxContext))
+	buf = append(buf, " - - ["...)
+	buf = p.TimeStamp.AppendFormat(buf, "02/Jan/2006:15:04:05 -0700")
+	buf = append(buf, "] "...)
+	buf = strconv.AppendQuote(buf, capped(r.Method, maxContext)+" "+capped(r.RequestURI, maxContextURI)+" "+capped(r.Proto, maxContext))
+	buf = append(buf, ' ')
+	buf = strconv.AppendInt(buf, int64(p.StatusCode), 10)
+	buf = append(buf, ' ')
+	buf = strconv.AppendInt(buf, int64(p.Size), 10)
+	buf = append(buf, ' ')
+	buf = strconv.AppendQuote(buf, capped(r.Referer(), maxContextURI))
+	buf = append(buf, ' ')
+	buf = strconv.AppendQuote(buf, capped(r.UserAgent(), maxContext))
+	_, _ = w.Write(append(buf, '\n'))
+}
+
+// appendBare appends s, a value that should need no quoting, quoted and
+// escaped if it does after all.
+func appendBare(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(buf, s)
+		}
+	}
+	return append(buf, s...)
 }
 
 // guard asks clients to close their connections while the server drains

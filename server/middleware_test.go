@@ -2,6 +2,8 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,17 +97,96 @@ func TestCombinedLog(t *testing.T) {
 	}
 }
 
-func TestTrustProxy(t *testing.T) {
-	for _, trust := range []bool{false, true} {
-		ts := open(t, Config{TrustProxy: trust, LogFormat: LogJSON})
-		ts.get(t, "/502", "X-Forwarded-For", "203.0.113.9")
-		var e struct{ Remote string }
-		if err := json.Unmarshal([]byte(ts.access.String()), &e); err != nil {
+// TestTrustedProxies: behind trusted proxies the client is the rightmost
+// X-Forwarded-For address that is not a proxy's; an entry that is not an
+// IP address (a forged log line) voids the header and is counted; a peer
+// that is not trusted is the client whatever it sends.
+func TestTrustedProxies(t *testing.T) {
+	const forged = `6.6.6.6 - admin [01/Jan/2000:00:00:00 +0000] "GET /forged HTTP/1.1" 200 1 "-" "-", 10.0.0.1`
+	private, err := ParseTrustedProxies("private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ParseTrustedProxies("10.0.0.0/8, 192.0.2.1")
+	for _, tt := range []struct {
+		proxies []netip.Prefix
+		xff     []string
+		want    string
+	}{
+		{nil, []string{"203.0.113.9"}, "127.0.0.1"},
+		{private, []string{"203.0.113.9"}, "203.0.113.9"},
+		{private, []string{"1.2.3.4, 203.0.113.9, 10.0.0.1"}, "203.0.113.9"},
+		{private, []string{"1.2.3.4", "203.0.113.9 ,10.0.0.1,"}, "203.0.113.9"},
+		{private, []string{"::ffff:203.0.113.9, 192.168.1.1"}, "203.0.113.9"},
+		{private, []string{"10.1.1.1, 10.0.0.1"}, "10.1.1.1"},
+		{private, []string{forged}, "127.0.0.1"},
+		{private, []string{"203.0.113.9:443"}, "127.0.0.1"},
+		{other, []string{"203.0.113.9"}, "127.0.0.1"}, // the peer, 127.0.0.1, is no trusted proxy
+	} {
+		ts := open(t, Config{TrustedProxies: tt.proxies})
+		h := []string{}
+		for _, v := range tt.xff {
+			h = append(h, "X-Forwarded-For", v)
+		}
+		req, _ := http.NewRequest("GET", ts.url+"/502", nil)
+		for i := 0; i < len(h); i += 2 {
+			req.Header.Add(h[i], h[i+1])
+		}
+		resp, err := ts.client.Do(req)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got := e.Remote == "203.0.113.9"; got != trust {
-			t.Errorf("trust %v: remote %q", trust, e.Remote)
+		resp.Body.Close()
+		line := ts.access.String()
+		if !strings.HasPrefix(line, tt.want+" - - [") || strings.Count(line, "\n") != 1 || strings.Contains(line, "forged") {
+			t.Errorf("trusted %v, X-Forwarded-For %q: log line %q, want it to start with %s", tt.proxies, tt.xff, line, tt.want)
 		}
+	}
+	ts := open(t, Config{TrustedProxies: private, LogFormat: LogJSON})
+	ts.get(t, "/502", "X-Forwarded-For", forged)
+	ts.get(t, "/502", "X-Forwarded-For", "not-an-ip, 10.0.0.1")
+	var e struct{ Remote string }
+	if err := json.Unmarshal([]byte(strings.SplitN(ts.access.String(), "\n", 2)[0]), &e); err != nil || e.Remote != "127.0.0.1" {
+		t.Errorf("JSON log: remote %q, %v", e.Remote, err)
+	}
+	if _, m := ts.get(t, "/metrics"); !strings.Contains(string(m), "ouchie_forwarded_for_ignored_total 2\n") {
+		t.Errorf("ignored headers not counted:\n%s", m)
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies("loopback, 10.0.0.0/8,192.0.2.7,2001:db8::/32, 10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[127.0.0.0/8 ::1/128 10.0.0.0/8 192.0.2.7/32 2001:db8::/32 10.0.0.0/8]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "example.com", "fe80::1%eth0", "privat"} {
+		if _, err := ParseTrustedProxies(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v, want an error naming it", bad, err)
+		}
+	}
+}
+
+// TestCombinedLogEscapes: in the combined log, no request value can start
+// a line or a field: the absolute-form URI's user name is not logged, and
+// control and bidi characters are escaped.
+func TestCombinedLogEscapes(t *testing.T) {
+	ts := open(t, Config{})
+	// net/http refuses control characters in header values; bidi
+	// overrides and invalid UTF-8 pass.
+	resp := rawRequest(t, ts, "GET http://x%0a6.6.6.6%20-%20admin@h/502 HTTP/1.1\r\nHost: h\r\nUser-Agent: a\u202e\xff\r\nReferer: r\"\r\nConnection: close\r\n\r\n")
+	if resp.StatusCode != 502 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	line := ts.access.String()
+	if strings.Count(line, "\n") != 1 || !strings.HasPrefix(line, "127.0.0.1 - - [") || strings.Contains(line, "\u202e") {
+		t.Errorf("log line %q", line)
+	}
+	if !strings.Contains(line, `"r\"" "a\u202e\xff"`) {
+		t.Errorf("referer and user agent not escaped: %q", line)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -46,9 +47,11 @@ type Config struct {
 	DefaultStatus int
 	// Always200 answers 200 whatever the page's status.
 	Always200 bool
-	// TrustProxy takes the client address and scheme from X-Forwarded-For,
-	// X-Real-IP and Forwarded.
-	TrustProxy bool
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed
+	// (see ParseTrustedProxies): when a request's peer is in one of them,
+	// its client address (for the access log) is the rightmost address in
+	// X-Forwarded-For that is not. Empty: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// AccessLog receives one line per request; nil logs none.
 	AccessLog io.Writer
 	// AccessLogDelay, when positive, buffers the access log: lines are

@@ -32,7 +32,8 @@ type ServeCmd struct {
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
 	AccessLog       bool          `help:"Log each request on stdout, in batches written every 250 ms. Default: ${default}; --no-access-log or --access-log=false to turn it off." default:"true" negatable:"" env:"OUCHIE_ACCESS_LOG"`
 	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
-	TrustProxy      bool          `help:"Take the client address from X-Forwarded-For, X-Real-IP and Forwarded." env:"OUCHIE_TRUST_PROXY"`
+	TrustedProxies  string        `help:"Proxies whose X-Forwarded-For is believed for the access log's client address: CIDR prefixes and addresses, comma-separated, or loopback, or private (loopback and the private ranges). Default: none, the peer is the client." env:"OUCHIE_TRUSTED_PROXIES" placeholder:"CIDR,..."`
+	TrustProxy      bool          `help:"Deprecated: --trusted-proxies private." env:"OUCHIE_TRUST_PROXY" hidden:""`
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
 	ShutdownDelay   time.Duration `help:"On SIGTERM or SIGINT, how long to keep serving pages (with Connection: close) while /healthz answers 503, so routers stop sending before ouchie stops listening; a second signal ends it early. Default: ${default}." default:"5s" env:"OUCHIE_SHUTDOWN_DELAY" placeholder:"DURATION"`
 	ShutdownTimeout time.Duration `help:"After the delay, how long in-flight requests may take to finish. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
@@ -75,7 +76,6 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 		Addr:          c.Listen,
 		DefaultStatus: c.DefaultStatus,
 		Always200:     c.Always200,
-		TrustProxy:    c.TrustProxy,
 		LogFormat:     c.LogFormat,
 		Log:           env.Log,
 		AppHeader:     c.AppHeader,
@@ -83,6 +83,16 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 	}
 	if c.AccessLog {
 		cfg.AccessLog, cfg.AccessLogDelay = env.Stdout, accessLogDelay
+	}
+	proxies := c.TrustedProxies
+	if c.TrustProxy {
+		fmt.Fprintln(env.Stderr, "ouchie: warning: --trust-proxy (OUCHIE_TRUST_PROXY) is deprecated and goes in the next release; it now means --trusted-proxies private")
+		if proxies == "" {
+			proxies = "private"
+		}
+	}
+	if cfg.TrustedProxies, err = server.ParseTrustedProxies(proxies); err != nil {
+		return withHint(err, "--trusted-proxies takes CIDR prefixes and addresses, comma-separated, or loopback, or private")
 	}
 	if c.Watch {
 		if len(watch) == 0 {

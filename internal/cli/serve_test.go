@@ -203,6 +203,8 @@ func TestServeErrors(t *testing.T) {
 		{"viewing token without logs", ServeCmd{CrashlogTokenFile: tokenFile}, "none are configured", "--crashlog-dir"},
 		{"bad default status", ServeCmd{DefaultStatus: 302}, "default status 302", ""},
 		{"watch the embedded site", ServeCmd{Watch: true}, "--watch needs a folder", "--dist or --src"},
+		{"bad trusted proxy", ServeCmd{TrustedProxies: "private,10.0.0.0/33"}, `trusted proxy "10.0.0.0/33"`, "--trusted-proxies"},
+		{"token file a folder", ServeCmd{AdminListen: "127.0.0.1:0", AdminTokenFile: empty}, "not a regular file (a directory)", "--admin-token-file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cmd
@@ -340,5 +342,29 @@ func TestServeSiteInWorkingDir(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `origin="site ."`) {
 		t.Errorf("log does not say it serves ./:\n%s", logs.String())
+	}
+}
+
+// TestServeTrustProxyDeprecated: the old --trust-proxy still works, as
+// --trusted-proxies private, with a line on stderr saying so.
+func TestServeTrustProxyDeprecated(t *testing.T) {
+	stdout := &lockedBuffer{}
+	url, sigs, logs, wait := startServeTo(t, &ServeCmd{TrustProxy: true, AccessLog: true}, stdout)
+	req, _ := http.NewRequest("GET", url+"/502", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9, 10.0.0.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sigs <- syscall.SIGTERM
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "--trust-proxy (OUCHIE_TRUST_PROXY) is deprecated") {
+		t.Errorf("no deprecation line:\n%s", logs.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "203.0.113.9 - - [") {
+		t.Errorf("access log %q, want the client behind the private proxy", stdout.String())
 	}
 }
