@@ -6,14 +6,16 @@ import (
 	"bytes"
 	"container/list"
 	"sync"
-	"sync/atomic"
 )
 
 // Bounds of a logCache: a few MiB, so RSS stays within what an error-page
 // server should take, and room for dozens of apps' 64 KiB logs at once.
+// crashlog.DefaultMaxBytes leaves room for LogCacheBytes beside the store.
 const (
 	logCacheEntries = 64
-	logCacheBytes   = 4 << 20
+	// LogCacheBytes bounds the memory the server spends on crashlogs
+	// escaped for display, source slices it keeps alive included.
+	LogCacheBytes = 4 << 20
 )
 
 // logCache keeps each shown crashlog escaped for each format, so a page
@@ -38,8 +40,6 @@ type logCache struct {
 	entries map[logKey]*list.Element // of *logEntry
 	lru     list.List                // front: most recently used
 	size    int
-
-	misses atomic.Int64 // escapes done, for tests
 }
 
 type logKey struct {
@@ -52,13 +52,15 @@ type logEntry struct {
 	src, esc []byte
 }
 
-// weight is what an entry keeps in memory: the source slice, and the
-// escaped copy unless it is the source itself.
+// weight is what an entry keeps in memory: the source slice (which may
+// outlive its source's copy), the escaped copy unless it is the source
+// itself, as allocated, and the entry's bookkeeping.
 func (e *logEntry) weight() int {
+	const entryCost = 320 // the list element, the entry, the map slot, the app
 	if sameSlice(e.src, e.esc) {
-		return len(e.src)
+		return cap(e.src) + entryCost
 	}
-	return len(e.src) + len(e.esc)
+	return cap(e.src) + cap(e.esc) + entryCost
 }
 
 func newLogCache(maxEntries, maxBytes int) *logCache {
@@ -83,10 +85,12 @@ func (c *logCache) escaped(app string, f bundle.Format, log []byte) []byte {
 	}
 	c.mu.Unlock()
 
-	c.misses.Add(1)
 	esc := bundle.AppendValue(make([]byte, 0, len(log)+len(log)/8), f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
-	if bytes.Equal(esc, log) {
+	switch {
+	case bytes.Equal(esc, log):
 		esc = log // text, and logs with nothing to escape: no copy kept
+	case cap(esc) > len(esc)+len(esc)/8:
+		esc = bytes.Clone(esc) // keep what the entry weighs close to its length
 	}
 	c.put(&logEntry{key: k, src: log, esc: esc})
 	return esc

@@ -1,54 +1,70 @@
 package server
 
 import (
-	"github.com/ouchie/ouchie/generator/bundle"
-
 	"bytes"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server/crashlog"
 )
 
-// TestLogCache: a log is escaped once per app and escaping, and what comes
-// out is what bundle.AppendValue makes; a new slice from the source is a new log.
+// cachedEsc returns the escaped log the cache holds for app and format f.
+func cachedEsc(c *logCache, app string, f bundle.Format) []byte {
+	if f == bundle.FormatXML {
+		f = bundle.FormatHTML
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[logKey{app, f}]; ok {
+		return el.Value.(*logEntry).esc
+	}
+	return nil
+}
+
+// TestLogCache: a log is escaped once per app and escaping (later requests
+// get the very bytes of the first), and what comes out is what
+// bundle.AppendValue makes; a new slice from the source is a new log.
 func TestLogCache(t *testing.T) {
 	c := newLogCache(8, 1<<20)
 	log := []byte(hostileLog + "\x00\u202e\xff")
-	for range 3 {
+	first := map[bundle.Format][]byte{}
+	for round := range 3 {
 		for f := range bundle.FormatHTTP { // the formats served
-
 			want := bundle.AppendValue(nil, f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
-			if got := c.escaped("web", f, log); !bytes.Equal(got, want) {
+			got := c.escaped("web", f, log)
+			if !bytes.Equal(got, want) {
 				t.Fatalf("format %d: %q, want %q", f, got, want)
+			}
+			if round == 0 {
+				first[f] = got
+			} else if !sameSlice(got, first[f]) {
+				t.Errorf("round %d, format %d: escaped again", round, f)
 			}
 		}
 	}
 	// HTML, JSON and text escape differently; XML shares HTML's entry.
-	if n := c.misses.Load(); n != 3 {
-		t.Errorf("%d escapes for 3 rounds of 4 formats, want 3", n)
-	}
-	if n, _ := c.stats(); n != 3 {
-		t.Errorf("%d entries, want 3", n)
+	if n, _ := c.stats(); n != 3 || !sameSlice(first[bundle.FormatXML], first[bundle.FormatHTML]) {
+		t.Errorf("%d entries, want 3, XML sharing HTML's", n)
 	}
 
 	// The same bytes in a new slice: a new log, escaped again, in place of
 	// the old entry.
 	again := bytes.Clone(log)
-	c.escaped("web", bundle.FormatHTML, again)
-	if n := c.misses.Load(); n != 4 {
-		t.Errorf("a new slice did not miss (%d escapes)", n)
+	if got := c.escaped("web", bundle.FormatHTML, again); sameSlice(got, first[bundle.FormatHTML]) {
+		t.Error("a new slice did not miss")
 	}
 	// A shorter view of the same bytes is another log too.
 	if got, want := c.escaped("web", bundle.FormatHTML, again[:5]), bundle.AppendValue(nil, bundle.FormatHTML, bundle.KindCrashlog, again[:5], bundle.MaxCrashlog); !bytes.Equal(got, want) {
 		t.Errorf("prefix of the log: %q, want %q", got, want)
 	}
 	// Another app with the very same slice has its own entry.
-	c.escaped("api", bundle.FormatHTML, again)
-	if n := c.misses.Load(); n != 6 {
-		t.Errorf("%d escapes, want 6", n)
+	web := c.escaped("web", bundle.FormatHTML, again)
+	if api := c.escaped("api", bundle.FormatHTML, again); sameSlice(api, web) {
+		t.Error("two apps share an entry")
 	}
 
 	// Text with nothing to drop is kept as the source slice itself.
@@ -62,44 +78,57 @@ func TestLogCache(t *testing.T) {
 // recently used out first; a log bigger than the byte bound is served but
 // not kept.
 func TestLogCacheBounds(t *testing.T) {
-	c := newLogCache(4, 10<<10)
+	c := newLogCache(4, 11<<10)
 	logs := map[string][]byte{}
 	for i := range 20 {
 		app := fmt.Sprintf("app%d", i)
 		logs[app] = []byte(strings.Repeat("<", 1000)) // 1,000 source + 4,000 escaped bytes
 		c.escaped(app, bundle.FormatHTML, logs[app])
-		if n, size := c.stats(); n > 4 || size > 10<<10 {
+		if n, size := c.stats(); n > 4 || size > 11<<10 {
 			t.Fatalf("after %d logs: %d entries, %d bytes", i+1, n, size)
 		}
 	}
-	if n, size := c.stats(); n != 2 || size != 10000 {
-		t.Errorf("%d entries of %d bytes, want 2 of 10000 (the byte bound binds)", n, size)
+	if n, _ := c.stats(); n != 2 {
+		t.Errorf("%d entries, want 2 (the byte bound binds)", n)
 	}
 	// The two most recent are cached; using app18 keeps it over app19.
-	misses := c.misses.Load()
-	c.escaped("app18", bundle.FormatHTML, logs["app18"])
-	c.escaped("app19", bundle.FormatHTML, logs["app19"])
-	if c.misses.Load() != misses {
-		t.Error("recent logs were evicted")
+	app18, app19 := cachedEsc(c, "app18", bundle.FormatHTML), cachedEsc(c, "app19", bundle.FormatHTML)
+	if app18 == nil || app19 == nil {
+		t.Fatal("recent logs were evicted")
 	}
 	c.escaped("app18", bundle.FormatHTML, logs["app18"])
 	c.escaped("app0", bundle.FormatHTML, logs["app0"]) // evicts app19
-	c.escaped("app18", bundle.FormatHTML, logs["app18"])
-	if c.misses.Load() != misses+1 {
-		t.Errorf("%d misses, want 1: least recently used was not the one evicted", c.misses.Load()-misses)
+	if !sameSlice(c.escaped("app18", bundle.FormatHTML, logs["app18"]), app18) || cachedEsc(c, "app19", bundle.FormatHTML) != nil {
+		t.Error("least recently used was not the one evicted")
 	}
 
 	big := []byte(strings.Repeat("&", 4<<10))
 	if got := c.escaped("big", bundle.FormatHTML, big); len(got) != 5*len(big) {
 		t.Fatalf("big log escaped to %d bytes", len(got))
 	}
-	if _, size := c.stats(); size > 10<<10 {
-		t.Errorf("%d bytes kept", size)
+	if _, size := c.stats(); size > 11<<10 || cachedEsc(c, "big", bundle.FormatHTML) != nil {
+		t.Errorf("a log over the byte bound was kept (%d bytes)", size)
 	}
-	c.escaped("big", bundle.FormatHTML, big)
-	if c.misses.Load() != misses+3 {
-		t.Error("a log over the byte bound was kept")
+}
+
+// TestLogCacheWeighsWhatItHolds: filled with many small logs, the cache
+// holds no more heap than its byte bound, bookkeeping included.
+func TestLogCacheWeighsWhatItHolds(t *testing.T) {
+	const bound = 256 << 10
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := newLogCache(1<<20, bound)
+	for i := range 20_000 {
+		c.escaped(fmt.Sprint("app", i), bundle.FormatHTML, []byte(fmt.Sprintf("<%d>", i)))
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > bound {
+		n, size := c.stats()
+		t.Errorf("%d entries weigh %d bytes by the cache's count and hold %d bytes of heap; bound %d", n, size, held, bound)
+	}
+	runtime.KeepAlive(c)
 }
 
 // TestLogCacheConcurrent: requests for several apps and formats at once,
@@ -135,19 +164,27 @@ func TestLogCacheConcurrent(t *testing.T) {
 func TestCrashlogReplaced(t *testing.T) {
 	store := crashlog.NewStore(0, 0)
 	ts := open(t, Config{Crashlogs: store})
+	var prev []byte
 	for i, log := range []string{"first <log>\n", "second <log>\n", "second <log>\n"} {
 		if err := store.Put("web", []byte(log)); err != nil {
 			t.Fatal(err)
 		}
-		for range 3 {
+		var esc []byte // what the first request escaped
+		for j := range 3 {
 			_, data := ts.get(t, "/H10", "X-App", "web")
+			if j == 0 {
+				esc = cachedEsc(ts.logs, "web", bundle.FormatHTML)
+			} else if !sameSlice(cachedEsc(ts.logs, "web", bundle.FormatHTML), esc) {
+				t.Errorf("push %d, request %d: the log was escaped again", i+1, j+1)
+			}
 			if got, want := parse(t, "text/html", data).crashlog, strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(log); got != want {
 				t.Fatalf("push %d: crashlog %q, want %q", i+1, got, want)
 			}
 		}
-		if got := ts.logs.misses.Load(); got != int64(i+1) {
-			t.Errorf("after push %d: %d escapes, want %d", i+1, got, i+1)
+		if i > 0 && sameSlice(esc, prev) {
+			t.Errorf("push %d: the new log was not escaped", i+1)
 		}
+		prev = esc
 	}
 	store.Delete("web")
 	if _, data := ts.get(t, "/H10", "X-App", "web"); parse(t, "text/html", data).crashlog != "" {

@@ -3,8 +3,8 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 )

@@ -180,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:    newMetrics(),
 		zip:        newCompressor(cfg.BrotliQuality),
 		crashlogs:  cfg.Crashlogs,
-		logs:       newLogCache(logCacheEntries, logCacheBytes),
+		logs:       newLogCache(logCacheEntries, LogCacheBytes),
 		appHeader:  textproto.CanonicalMIMEHeaderKey(cfg.AppHeader),
 		langHeader: textproto.CanonicalMIMEHeaderKey(cfg.LangHeader),
 		errc:       make(chan error, 2),
