@@ -33,8 +33,20 @@ func TestCrashlogRedisRefreshed(t *testing.T) {
 		return parse(t, "text/html", data).crashlog
 	}
 	for i, log := range []string{"first <log>\n", "second <log>\n", "second <log>\n"} {
+		before, _ := src.Lookup("web")
 		if _, err := other.Keep(context.Background(), "web", []byte(log)); err != nil {
 			t.Fatal(err)
+		}
+		// Wait for Redis's invalidation to reach this replica's cache: the
+		// third push writes the same text, which a replica that has not
+		// heard of it yet shows as well.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if now, _ := src.Lookup("web"); now != nil && !sameSlice(now, before) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("push %d: the store still hands out the old log after 5s", i+1)
+			}
 		}
 		want := strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(log)
 		for deadline := time.Now().Add(5 * time.Second); shown() != want; time.Sleep(10 * time.Millisecond) {
