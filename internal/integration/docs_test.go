@@ -16,6 +16,7 @@ var quoted = []struct {
 }{
 	{"internal/integration/testdata/nginx-ingress.conf", []string{"ingress-nginx.md", "nginx.md"}},
 	{"internal/integration/testdata/nginx-static.conf", []string{"nginx.md"}},
+	{"internal/integration/testdata/nginx-languages.conf", []string{"nginx.md"}},
 	{"internal/integration/testdata/haproxy.cfg", []string{"haproxy.md"}},
 	{"internal/integration/testdata/caddy-static.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-proxy.Caddyfile", []string{"caddy.md"}},

@@ -80,7 +80,8 @@ http {
 // docs/ingress-nginx.md and docs/nginx.md) in front of a failing app, with
 // ouchie serve as the default backend. The client gets the upstream's
 // status and ouchie's page for it, in the format its Accept asked for, with
-// the request id on the page; ouchie sees every context header.
+// the request id on the page, in the language of the client's
+// Accept-Language; ouchie sees every context header.
 func TestNginxIngress(t *testing.T) {
 	requireNginx(t)
 	t.Parallel()
@@ -110,6 +111,11 @@ func TestNginxIngress(t *testing.T) {
 		c.want.requestID = c.rid
 		r := get(t, c.url, "Accept", c.accept, "X-Request-ID", c.rid)
 		pg.check(t, c.name, r, c.want)
+	}
+
+	// nginx passes Accept-Language on: ouchie answers in the visitor's language.
+	if r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", "de-DE,de;q=0.9"); !strings.Contains(string(r.body), `<html lang="de"`) {
+		t.Errorf("app 500, German browser: not the German page:\n%s", excerpt(r.body))
 	}
 
 	// No X-Request-ID from the client: nginx's own $request_id is on the page.
@@ -190,5 +196,48 @@ func TestNginxStatic(t *testing.T) {
 		if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", c.name, got)
 		}
+	}
+}
+
+// TestNginxLanguages runs nginx with the static pages in the visitor's
+// language (testdata/nginx-languages.conf, shown in docs/nginx.md): a map
+// on Accept-Language, then try_files from the translation to the default
+// language's page. Bodies are the bundle's files byte for byte; the site's
+// 503 has no German translation, so a German visitor gets the English 503.
+func TestNginxLanguages(t *testing.T) {
+	requireNginx(t)
+	t.Parallel()
+	pg := partialPages(t)
+	app := failingApp(t)
+	up := "http://" + startNginx(t, config(t, "nginx-languages.conf", docApp, app, docBundle, pg.dir))
+	down := "http://" + startNginx(t, config(t, "nginx-languages.conf", docApp, closedPort(t), docBundle, pg.dir))
+
+	if r := get(t, up+"/_errors/"); r.status != 404 {
+		t.Errorf("/_errors/ asked for directly: %d, want 404 (the location is internal)", r.status)
+	}
+	for _, c := range langCases {
+		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
+		if got := r.header.Get("Vary"); got != "Accept, Accept-Language" {
+			t.Errorf("app 500, %s: Vary %q, want Accept, Accept-Language", c.name, got)
+		}
+	}
+	cases := []struct {
+		name, url, accept, acceptLanguage string
+		id, lang                          string
+		status                            int
+		format                            string
+	}{
+		{"app 404, German browser", up + "/status/404", acceptBrowser, "de-DE", "404", "de", 404, bundle.HTML},
+		{"app 503, German browser: no German 503, the English one", up + "/status/503", acceptBrowser, "de-DE", "503", "", 503, bundle.HTML},
+		{"app 503, German API client: the English JSON", up + "/status/503", acceptJSON, "de", "503", "", 503, bundle.JSON},
+		{"app 503, French browser", up + "/status/503", acceptBrowser, "fr-FR", "503", "fr", 503, bundle.HTML},
+		{"app 504, Japanese API client", up + "/status/504", acceptJSON, "ja-JP", "504", "ja", 504, bundle.JSON},
+		{"app down, Hebrew browser", down + "/", acceptBrowser, "he-IL", "502", "he", 502, bundle.HTML},
+		{"app down, Ukrainian API client", down + "/", acceptJSON, "uk", "502", "uk", 502, bundle.JSON},
+	}
+	for _, c := range cases {
+		r := get(t, c.url, "Accept", c.accept, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, c.format)
 	}
 }
