@@ -93,7 +93,8 @@ func TestCaddyStatic(t *testing.T) {
 // the app's 5xx through handle_response, Caddy's own errors through
 // handle_errors. ouchie runs with --always-200, so the statuses the client
 // gets are replace_status's doing. Pages come in the format the client's
-// Accept asks for, with its request id.
+// Accept asks for, with its request id, in the language its Accept-Language
+// asks for.
 func TestCaddyProxy(t *testing.T) {
 	requireCaddy(t)
 	t.Parallel()
@@ -124,7 +125,50 @@ func TestCaddyProxy(t *testing.T) {
 		r := get(t, c.url, "Accept", c.accept, "X-Request-ID", c.rid)
 		pg.check(t, c.name, r, c.want)
 	}
+	// reverse_proxy passes Accept-Language on: ouchie's page in that language.
+	if r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", "de-DE"); !strings.Contains(string(r.body), `<html lang="de"`) {
+		t.Errorf("app 500, German browser: not the German page:\n%s", excerpt(r.body))
+	}
 	if e := accessEntry(t, ouchie, "caddy-down-json"); e["original_uri"] != "/some/path?q=1" || e["uri"] != "/502?q=1" {
 		t.Errorf("ouchie saw uri %v, X-Original-URI %v; want /502?q=1 (the query stays) and /some/path?q=1", e["uri"], e["original_uri"])
+	}
+}
+
+// TestCaddyLanguages runs Caddy with the static pages in the visitor's
+// language (testdata/caddy-languages.Caddyfile, shown in docs/caddy.md): a
+// map matching Accept-Language, then try_files from the translation to the
+// default language's page, then to the class's fallback. Bodies are the
+// bundle's files byte for byte; the site's 503 has no German translation.
+func TestCaddyLanguages(t *testing.T) {
+	requireCaddy(t)
+	t.Parallel()
+	pg := partialPages(t)
+	app := failingApp(t)
+	addrs := startCaddy(t,
+		config(t, "caddy-languages.Caddyfile", docApp, app, docBundle, pg.dir),
+		config(t, "caddy-languages.Caddyfile", docApp, closedPort(t), docBundle, pg.dir))
+	up, down := "http://"+addrs[0], "http://"+addrs[1]
+
+	for _, c := range langCases {
+		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
+		if got := r.header.Get("Vary"); got != "Accept-Language" {
+			t.Errorf("app 500, %s: Vary %q, want Accept-Language", c.name, got)
+		}
+	}
+	cases := []struct {
+		name, url, acceptLanguage string
+		id, lang                  string
+		status                    int
+	}{
+		{"app 503, German browser: no German 503, the English one", up + "/status/503", "de-DE", "503", "", 503},
+		{"app 503, French browser", up + "/status/503", "fr-FR", "503", "fr", 503},
+		{"app 507 (no page), German browser: the German 5xx fallback", up + "/status/507", "de", "5xx", "de", 507},
+		{"app 507 (no page), English browser: the 5xx fallback", up + "/status/507", "en", "5xx", "", 507},
+		{"app down (Caddy's 502), Hebrew browser", down + "/", "he-IL", "502", "he", 502},
+	}
+	for _, c := range cases {
+		r := get(t, c.url, "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, bundle.HTML)
 	}
 }

@@ -20,6 +20,7 @@ var quoted = []struct {
 	{"internal/integration/testdata/haproxy.cfg", []string{"haproxy.md"}},
 	{"internal/integration/testdata/caddy-static.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-proxy.Caddyfile", []string{"caddy.md"}},
+	{"internal/integration/testdata/caddy-languages.Caddyfile", []string{"caddy.md"}},
 	{"deploy/kubernetes/ingress-nginx/values.yaml", []string{"ingress-nginx.md"}},
 	{"Dockerfile", []string{"docker.md"}},
 	{"Containerfile", []string{"docker.md"}},
