@@ -18,6 +18,7 @@ var quoted = []struct {
 	{"internal/integration/testdata/nginx-static.conf", []string{"nginx.md"}},
 	{"internal/integration/testdata/nginx-languages.conf", []string{"nginx.md"}},
 	{"internal/integration/testdata/haproxy.cfg", []string{"haproxy.md"}},
+	{"internal/integration/testdata/haproxy-languages.cfg", []string{"haproxy.md"}},
 	{"internal/integration/testdata/caddy-static.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-proxy.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-languages.Caddyfile", []string{"caddy.md"}},

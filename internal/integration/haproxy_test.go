@@ -80,3 +80,47 @@ func TestHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestHAProxyLanguages runs HAProxy with one http-errors section per
+// language chosen by the first language of Accept-Language
+// (testdata/haproxy-languages.cfg, shown in docs/haproxy.md), over the
+// default site's bundle built without its German 503: the German section's
+// 503 line names 503.http instead of 503.de.http, as the docs say to do for
+// a page a language lacks (a missing line gets an empty body). HAProxy's
+// own errors are in the default language.
+func TestHAProxyLanguages(t *testing.T) {
+	requireHAProxy(t)
+	t.Parallel()
+	pg := partialPages(t)
+	app := failingApp(t)
+	de503 := docBundle + "/503.de.http" // replaced before docBundle
+	up := "http://" + startHAProxy(t, config(t, "haproxy-languages.cfg", de503, pg.dir+"/503.http", docApp, app, docBundle, pg.dir))
+	down := "http://" + startHAProxy(t, config(t, "haproxy-languages.cfg", de503, pg.dir+"/503.http", docApp, closedPort(t), docBundle, pg.dir))
+
+	for _, c := range langCases {
+		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
+	}
+	cases := []struct {
+		name, url, accept, acceptLanguage string
+		id, lang                          string
+		status                            int
+		format                            string
+	}{
+		{"app 502, German browser", up + "/status/502", acceptBrowser, "de-CH", "502", "de", 502, bundle.HTML},
+		{"app 503, German browser: no German 503, the English one", up + "/status/503", acceptBrowser, "de-DE", "503", "", 503, bundle.HTML},
+		{"app 504, Arabic browser", up + "/status/504", acceptBrowser, "ar", "504", "ar", 504, bundle.HTML},
+		{"app 503, French API client: the default language's JSON", up + "/status/503", acceptJSON, "fr", "503", "", 503, bundle.JSON},
+		{"app resets (HAProxy's 502), German browser: the default language", up + "/reset", acceptBrowser, "de", "502", "", 502, bundle.HTML},
+		{"app down (HAProxy's 503), German browser: the default language", down + "/", acceptBrowser, "de", "503", "", 503, bundle.HTML},
+	}
+	for _, c := range cases {
+		r := get(t, c.url, "Accept", c.accept, "Accept-Language", c.acceptLanguage)
+		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, c.format)
+		if want := c.lang; c.format == bundle.HTML && want != "" {
+			if got := r.header.Get("Content-Language"); got != want {
+				t.Errorf("%s: Content-Language %q, want %q (from the errorfile)", c.name, got, want)
+			}
+		}
+	}
+}
