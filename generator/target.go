@@ -21,6 +21,8 @@ var Targets = []string{"netlify", "cloudflare", "s3", "github-pages"}
 //     (H10.de.html). 404.html is already the 404 page, 404.de.html its
 //     German translation.
 //   - netlify, cloudflare: _headers with content types and security headers.
+//   - netlify: _redirects serving the 404 page in the visitor's language
+//     (Language= conditions; Cloudflare Pages has none).
 //   - github-pages: .nojekyll.
 //   - s3: cloudfront-error-responses.json, a CustomErrorResponses list for
 //     CloudFront mapping every status with a page to it (in the default
@@ -58,6 +60,9 @@ func AddTarget(b *bundle.Bundle, target string) error {
 			fmt.Fprintf(&h, "/*.%s\n  Content-Type: %s\n", format, bundle.ContentType(format))
 		}
 		b.Files["_headers"] = []byte(h.String())
+		if r := netlifyRedirects(b); target == "netlify" && r != nil {
+			b.Files["_redirects"] = r
+		}
 	case "github-pages":
 		b.Files[".nojekyll"] = []byte{}
 	case "s3":
@@ -86,4 +91,63 @@ func AddTarget(b *bundle.Bundle, target string) error {
 		b.Files["cloudfront-error-responses.json"] = append(bytes.TrimSpace(out), '\n')
 	}
 	return nil
+}
+
+// languageAliases are the Accept-Language tags, besides its own, that
+// choose a language of the default site, as the server's matcher and the
+// documented router configurations choose it. A tag with a region or
+// script is more specific than a bare one, so bare ones are matched last.
+var languageAliases = map[string][]string{
+	"pt-BR":   {"pt"},
+	"zh-Hans": {"zh-cn", "zh-sg", "zh"},
+	"zh-Hant": {"zh-tw", "zh-hk", "zh-mo"},
+}
+
+// netlifyRedirects returns the _redirects rules that answer a path with no
+// file with the 404 page in the visitor's language, or nil when the 404
+// page has no translation. Netlify applies the first rule whose Language=
+// condition matches; a visitor matching none gets its own 404.html.
+// Regional and script tags come first, then bare ones, so that zh-TW finds
+// zh-Hant before zh finds zh-Hans.
+func netlifyRedirects(b *bundle.Bundle) []byte {
+	type rule struct{ file, codes string }
+	var specific, bare []rule
+	taken := map[string]bool{}
+	for _, lang := range b.Manifest.Site.Languages {
+		taken[strings.ToLower(lang)] = true
+	}
+	for _, lang := range b.Manifest.Site.Languages {
+		p, ok := b.Translation("404", lang)
+		if !ok || p.Lang == "" {
+			continue
+		}
+		f, ok := p.Files[bundle.HTML]
+		if !ok {
+			continue
+		}
+		codes, bareCodes := []string{strings.ToLower(lang)}, []string{}
+		for _, a := range languageAliases[lang] {
+			switch {
+			case taken[a]:
+			case strings.Contains(a, "-"):
+				codes = append(codes, a)
+			default:
+				bareCodes = append(bareCodes, a)
+			}
+			taken[a] = true
+		}
+		specific = append(specific, rule{f.Name, strings.Join(codes, ",")})
+		if len(bareCodes) > 0 {
+			bare = append(bare, rule{f.Name, strings.Join(bareCodes, ",")})
+		}
+	}
+	if len(specific) == 0 {
+		return nil
+	}
+	var r strings.Builder
+	r.WriteString("# Written by ouchie build --target netlify: the 404 page in the visitor's\n# language; anyone else gets 404.html.\n")
+	for _, x := range append(specific, bare...) {
+		fmt.Fprintf(&r, "/*  /%s  404  Language=%s\n", x.file, x.codes)
+	}
+	return []byte(r.String())
 }

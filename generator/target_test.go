@@ -2,6 +2,7 @@ package generator
 
 import (
 	"encoding/json"
+	"github.com/ouchie/ouchie/generator/bundle"
 	"strings"
 	"testing"
 )
@@ -90,4 +91,66 @@ func TestAddTargetTranslations(t *testing.T) {
 			t.Errorf("CloudFront's error responses name a translation:\n%s", cf)
 		}
 	}
+}
+
+// --target netlify writes _redirects rules serving the 404 page in the
+// visitor's language, one per translation of 404, regional and script tags
+// before bare ones (zh-TW must find zh-Hant before zh finds zh-Hans);
+// Cloudflare Pages, which has no Language= condition, gets none.
+func TestNetlifyRedirects(t *testing.T) {
+	site := langSite(t)
+	yaml := string(site["ouchie.yaml"].Data)
+	site["ouchie.yaml"].Data = []byte(strings.Replace(yaml, "languages: [en, de, ar]", "languages: [en, de, ar, fr, pt-BR, zh-Hans, zh-Hant]", 1))
+	for _, lang := range []string{"pt-BR", "zh-Hans", "zh-Hant"} {
+		site["content/404."+lang+".md"] = site["content/404.de.md"]
+	}
+	for target, want := range map[string]string{
+		"netlify": `# Written by ouchie build --target netlify: the 404 page in the visitor's
+# language; anyone else gets 404.html.
+/*  /404.de.html  404  Language=de
+/*  /404.ar.html  404  Language=ar
+/*  /404.pt-BR.html  404  Language=pt-br
+/*  /404.zh-Hans.html  404  Language=zh-hans,zh-cn,zh-sg
+/*  /404.zh-Hant.html  404  Language=zh-hant,zh-tw,zh-hk,zh-mo
+/*  /404.pt-BR.html  404  Language=pt
+/*  /404.zh-Hans.html  404  Language=zh
+`,
+		"cloudflare": "",
+	} {
+		_, b := buildSite(t, site)
+		if err := AddTarget(b, target); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(b.Files["_redirects"]); got != want {
+			t.Errorf("--target %s: _redirects\n%s\nwant\n%s", target, got, want)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(want), "\n") {
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if file := strings.Fields(line)[1][1:]; b.Files[file] == nil {
+				t.Errorf("--target %s: _redirects names %s, which is not in the bundle", target, file)
+			}
+		}
+	}
+
+	// A site whose 404 has no translation gets no _redirects.
+	b := buildLangSiteWithout(t, "content/404.de.md", "content/404.ar.md")
+	if err := AddTarget(b, "netlify"); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := b.Files["_redirects"]; ok {
+		t.Errorf("_redirects written for an untranslated 404:\n%s", r)
+	}
+}
+
+// buildLangSiteWithout builds the language test site without some files.
+func buildLangSiteWithout(t *testing.T, names ...string) *bundle.Bundle {
+	t.Helper()
+	site := langSite(t)
+	for _, n := range names {
+		delete(site, n)
+	}
+	_, b := buildSite(t, site)
+	return b
 }

@@ -37,7 +37,9 @@ var external = regexp.MustCompile(`(?i)<script|<link[^>]+rel=["']?stylesheet|<(i
 // (application-error.html and maintenance.html for Heroku, 404.html for
 // GitHub Pages, Netlify and Cloudflare Pages), self-contained and framable;
 // _headers with ouchie serve's content types and security headers, shown in
-// docs/netlify-cloudflare-pages.md as written; .nojekyll; and a
+// docs/netlify-cloudflare-pages.md as written, and for Netlify alone
+// _redirects choosing the 404 page's language, shown there too; .nojekyll;
+// and a
 // CloudFront CustomErrorResponses list that points every code at a page of
 // that status.
 func TestStaticTargets(t *testing.T) {
@@ -94,6 +96,15 @@ func TestStaticTargets(t *testing.T) {
 			asNetlify := strings.Replace(headers, "--target "+target, "--target netlify", 1)
 			if !strings.Contains(readDoc(t, "netlify-cloudflare-pages.md"), "```\n"+asNetlify+"```") {
 				t.Errorf("docs/netlify-cloudflare-pages.md does not show the _headers file as written:\n%s", headers)
+			}
+			redirects, err := os.ReadFile(filepath.Join(dir, "_redirects"))
+			switch {
+			case target == "cloudflare" && err == nil:
+				t.Errorf("--target cloudflare: _redirects written; Cloudflare Pages has no Language= condition:\n%s", redirects)
+			case target == "netlify" && err != nil:
+				t.Errorf("--target netlify: %v", err)
+			case target == "netlify" && !strings.Contains(readDoc(t, "netlify-cloudflare-pages.md"), "```\n"+string(redirects)+"```"):
+				t.Errorf("docs/netlify-cloudflare-pages.md does not show the _redirects file as written:\n%s", redirects)
 			}
 		case "github-pages":
 			if _, err := os.Stat(filepath.Join(dir, ".nojekyll")); err != nil {
