@@ -39,9 +39,8 @@ var external = regexp.MustCompile(`(?i)<script|<link[^>]+rel=["']?stylesheet|<(i
 // _headers with ouchie serve's content types and security headers, shown in
 // docs/netlify-cloudflare-pages.md as written, and for Netlify alone
 // _redirects choosing the 404 page's language, shown there too; .nojekyll;
-// and a
-// CloudFront CustomErrorResponses list that points every code at a page of
-// that status.
+// and a CloudFront CustomErrorResponses list that points every code at a
+// page of that status.
 func TestStaticTargets(t *testing.T) {
 	t.Parallel()
 	pg := loadPages(t)
