@@ -149,26 +149,12 @@ func TestCaddyLanguages(t *testing.T) {
 		config(t, "caddy-languages.Caddyfile", docApp, closedPort(t), docBundle, pg.dir))
 	up, down := "http://"+addrs[0], "http://"+addrs[1]
 
-	for _, c := range langCases {
-		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
-		if got := r.header.Get("Vary"); got != "Accept-Language" {
-			t.Errorf("app 500, %s: Vary %q, want Accept-Language", c.name, got)
-		}
-	}
-	cases := []struct {
-		name, url, acceptLanguage string
-		id, lang                  string
-		status                    int
-	}{
-		{"app 503, German browser: no German 503, the English one", up + "/status/503", "de-DE", "503", "", 503},
-		{"app 503, French browser", up + "/status/503", "fr-FR", "503", "fr", 503},
-		{"app 507 (no page), German browser: the German 5xx fallback", up + "/status/507", "de", "5xx", "de", 507},
-		{"app 507 (no page), English browser: the 5xx fallback", up + "/status/507", "en", "5xx", "", 507},
-		{"app down (Caddy's 502), Hebrew browser", down + "/", "he-IL", "502", "he", 502},
-	}
-	for _, c := range cases {
-		r := get(t, c.url, "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, bundle.HTML)
-	}
+	pg.checkLangRequests(t, "Accept-Language", langRequests(up))
+	pg.checkLangRequests(t, "Accept-Language", []langRequest{
+		{"app 503, German browser: no German 503, the English one", up + "/status/503", acceptBrowser, "de-DE", "503", "", 503, bundle.HTML},
+		{"app 503, French browser", up + "/status/503", acceptBrowser, "fr-FR", "503", "fr", 503, bundle.HTML},
+		{"app 507 (no page), German browser: the German 5xx fallback", up + "/status/507", acceptBrowser, "de", "5xx", "de", 507, bundle.HTML},
+		{"app 507 (no page), English browser: the 5xx fallback", up + "/status/507", acceptBrowser, "en", "5xx", "", 507, bundle.HTML},
+		{"app down (Caddy's 502), Hebrew browser", down + "/", acceptBrowser, "he-IL", "502", "he", 502, bundle.HTML},
+	})
 }

@@ -97,16 +97,8 @@ func TestHAProxyLanguages(t *testing.T) {
 	up := "http://" + startHAProxy(t, config(t, "haproxy-languages.cfg", de503, pg.dir+"/503.http", docApp, app, docBundle, pg.dir))
 	down := "http://" + startHAProxy(t, config(t, "haproxy-languages.cfg", de503, pg.dir+"/503.http", docApp, closedPort(t), docBundle, pg.dir))
 
-	for _, c := range langCases {
-		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
-	}
-	cases := []struct {
-		name, url, accept, acceptLanguage string
-		id, lang                          string
-		status                            int
-		format                            string
-	}{
+	pg.checkLangRequests(t, "", langRequests(up))
+	cases := []langRequest{
 		{"app 502, German browser", up + "/status/502", acceptBrowser, "de-CH", "502", "de", 502, bundle.HTML},
 		{"app 503, German browser: no German 503, the English one", up + "/status/503", acceptBrowser, "de-DE", "503", "", 503, bundle.HTML},
 		{"app 504, Arabic browser", up + "/status/504", acceptBrowser, "ar", "504", "ar", 504, bundle.HTML},
@@ -114,13 +106,10 @@ func TestHAProxyLanguages(t *testing.T) {
 		{"app resets (HAProxy's 502), German browser: the default language", up + "/reset", acceptBrowser, "de", "502", "", 502, bundle.HTML},
 		{"app down (HAProxy's 503), German browser: the default language", down + "/", acceptBrowser, "de", "503", "", 503, bundle.HTML},
 	}
-	for _, c := range cases {
-		r := get(t, c.url, "Accept", c.accept, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, c.format)
-		if want := c.lang; c.format == bundle.HTML && want != "" {
-			if got := r.header.Get("Content-Language"); got != want {
-				t.Errorf("%s: Content-Language %q, want %q (from the errorfile)", c.name, got, want)
-			}
+	for i, r := range pg.checkLangRequests(t, "", cases) {
+		c := cases[i]
+		if c.format == bundle.HTML && c.lang != "" && r.header.Get("Content-Language") != c.lang {
+			t.Errorf("%s: Content-Language %q, want %q (from the errorfile)", c.name, r.header.Get("Content-Language"), c.lang)
 		}
 	}
 }

@@ -149,3 +149,38 @@ func (p *pages) checkLang(t testing.TB, where string, r response, id, lang strin
 		t.Errorf("%s: no %s in the body", where, mark)
 	}
 }
+
+// langRequest is a request to a router with an Accept-Language header, and
+// the page it must get (lang "" for the default language's).
+type langRequest struct {
+	name, url, accept, acceptLanguage string
+	id, lang                          string
+	status                            int
+	format                            string
+}
+
+// langRequests are langCases on the app's 500 at url (the router's
+// address, http://...), as a browser sends them.
+func langRequests(url string) []langRequest {
+	var reqs []langRequest
+	for _, c := range langCases {
+		reqs = append(reqs, langRequest{"app 500, " + c.name, url + "/status/500", acceptBrowser, c.acceptLanguage, "500", c.lang, 500, bundle.HTML})
+	}
+	return reqs
+}
+
+// checkLangRequests sends each request and checks its page (checkLang),
+// and its Vary header when vary is not "". It returns the responses.
+func (p *pages) checkLangRequests(t testing.TB, vary string, reqs []langRequest) []response {
+	t.Helper()
+	var rs []response
+	for _, c := range reqs {
+		r := get(t, c.url, "Accept", c.accept, "Accept-Language", c.acceptLanguage)
+		p.checkLang(t, c.name, r, c.id, c.lang, c.status, c.format)
+		if got := r.header.Get("Vary"); vary != "" && got != vary {
+			t.Errorf("%s: Vary %q, want %q", c.name, got, vary)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}

@@ -215,19 +215,8 @@ func TestNginxLanguages(t *testing.T) {
 	if r := get(t, up+"/_errors/"); r.status != 404 {
 		t.Errorf("/_errors/ asked for directly: %d, want 404 (the location is internal)", r.status)
 	}
-	for _, c := range langCases {
-		r := get(t, up+"/status/500", "Accept", acceptBrowser, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, "app 500, "+c.name, r, "500", c.lang, 500, bundle.HTML)
-		if got := r.header.Get("Vary"); got != "Accept, Accept-Language" {
-			t.Errorf("app 500, %s: Vary %q, want Accept, Accept-Language", c.name, got)
-		}
-	}
-	cases := []struct {
-		name, url, accept, acceptLanguage string
-		id, lang                          string
-		status                            int
-		format                            string
-	}{
+	pg.checkLangRequests(t, "Accept, Accept-Language", langRequests(up))
+	pg.checkLangRequests(t, "Accept, Accept-Language", []langRequest{
 		{"app 404, German browser", up + "/status/404", acceptBrowser, "de-DE", "404", "de", 404, bundle.HTML},
 		{"app 503, German browser: no German 503, the English one", up + "/status/503", acceptBrowser, "de-DE", "503", "", 503, bundle.HTML},
 		{"app 503, German API client: the English JSON", up + "/status/503", acceptJSON, "de", "503", "", 503, bundle.JSON},
@@ -235,9 +224,5 @@ func TestNginxLanguages(t *testing.T) {
 		{"app 504, Japanese API client", up + "/status/504", acceptJSON, "ja-JP", "504", "ja", 504, bundle.JSON},
 		{"app down, Hebrew browser", down + "/", acceptBrowser, "he-IL", "502", "he", 502, bundle.HTML},
 		{"app down, Ukrainian API client", down + "/", acceptJSON, "uk", "502", "uk", 502, bundle.JSON},
-	}
-	for _, c := range cases {
-		r := get(t, c.url, "Accept", c.accept, "Accept-Language", c.acceptLanguage)
-		pg.checkLang(t, c.name, r, c.id, c.lang, c.status, c.format)
-	}
+	})
 }
