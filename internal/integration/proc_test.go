@@ -69,7 +69,9 @@ func startIn(t testing.TB, dir, name string, env []string, bin string, args ...s
 	return p
 }
 
-// stop ends the process group: SIGTERM, then SIGKILL after stopTimeout.
+// stop ends the process group: SIGTERM, a second SIGTERM shortly after (it
+// ends ouchie's --shutdown-delay drain, which a test has no use for), then
+// SIGKILL after stopTimeout.
 func (p *proc) stop(t testing.TB) {
 	select {
 	case <-p.done:
@@ -77,6 +79,12 @@ func (p *proc) stop(t testing.TB) {
 	default:
 	}
 	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(200 * time.Millisecond):
+	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
