@@ -79,13 +79,13 @@ func (r replica) crashlogOf(t *testing.T, app string) string {
 	return log
 }
 
-// await polls cond every 10 ms until it holds, failing after 10 s (a
+// await polls cond every 10 ms until it holds, failing after 30 s (a
 // loaded machine; what is awaited takes milliseconds).
 func await(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: %s", what)
+			t.Fatalf("after 30s: %s", what)
 		}
 	}
 }
@@ -131,9 +131,9 @@ func TestServeRedisReplicas(t *testing.T) {
 
 	b.stop(t)
 	c := serveRedis(t, dist, rs.URL, tok)
-	if log := c.crashlogOf(t, "web"); log != want {
-		t.Errorf("after a restart: %q, want %q", log, want)
-	}
+	// A lookup waits at most 50 ms for Redis; the new replica's first ones
+	// may not get an answer that fast on a loaded machine.
+	await(t, "the restarted replica shows the log", func() bool { return c.crashlogOf(t, "web") == want })
 	if code, out := push(t, c.admin, tok, "web", "second crash\n"); code != 0 {
 		t.Fatalf("push: %d %s", code, out)
 	}
