@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"unicode"
@@ -29,7 +30,7 @@ type yamlDoc struct {
 func decodeYAML(c *errs, file string, lineOff int, src []byte, v any, fieldsHint string) (*yamlDoc, bool) {
 	doc := &yamlDoc{file: file, lineOff: lineOff, fieldsHint: fieldsHint}
 	src = bytes.TrimPrefix(src, []byte(byteOrderMark)) // as editors on Windows write it
-	f, err := parser.ParseBytes(src, 0)
+	f, err := parser.ParseBytes(src, parser.ParseComments)
 	if err != nil {
 		doc.report(c, err)
 		return doc, false
@@ -42,18 +43,107 @@ func decodeYAML(c *errs, file string, lineOff int, src []byte, v any, fieldsHint
 		c.add(file, lineOff+1, 1, "", "more than one YAML document")
 		return doc, false
 	}
-	if err := yaml.NodeToValue(f.Docs[0].Body, v, yaml.DisallowUnknownField()); err != nil {
+	// Every unknown field and every value lost to a comment is reported;
+	// the known fields still decode, so the rest can be checked too.
+	doc.walk(c, f.Docs[0].Body, reflect.TypeOf(v).Elem(), "")
+	if err := yaml.NodeToValue(f.Docs[0].Body, v); err != nil {
 		doc.report(c, err)
-		var unknown *yaml.UnknownFieldError
-		if !errors.As(err, &unknown) {
-			return doc, false
-		}
-		// Reported; decode the known fields so the rest can still be checked.
-		if err := yaml.NodeToValue(f.Docs[0].Body, v); err != nil {
-			return doc, false
-		}
+		return doc, false
 	}
 	return doc, true
+}
+
+// walk reports what strict decoding cannot: every unknown field (decoding
+// stops at the first), with "did you mean" over the names the mapping takes,
+// and a value that YAML read as a comment ("accent: #0a7d4f"). t is the Go
+// type node decodes into; within is the dotted key of the mapping, "" at
+// the top.
+func (d *yamlDoc) walk(c *errs, node ast.Node, t reflect.Type, within string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	m, ok := node.(ast.MapNode)
+	if !ok || t.Kind() != reflect.Struct {
+		return
+	}
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			fields[name] = t.Field(i).Type
+			names = append(names, name)
+		}
+	}
+	for it := m.MapRange(); it.Next(); {
+		key, val := it.Key(), it.Value()
+		name := key.String()
+		pos := key.GetToken().Position
+		ft, known := fields[name]
+		if !known {
+			hint := d.fieldsHint
+			if within != "" {
+				hint = within + " takes " + strings.Join(names, ", ")
+			}
+			if near := closest(name, names); near != "" {
+				hint = fmt.Sprintf("did you mean %q? %s", near, hint)
+			}
+			c.add(d.file, d.lineOff+pos.Line, pos.Column, hint, "unknown field %q", name)
+			continue
+		}
+		dotted := name
+		if within != "" {
+			dotted = within + "." + name
+		}
+		if _, null := val.(*ast.NullNode); null {
+			if cm := val.GetComment(); cm != nil && lostValue.MatchString(cm.String()) {
+				at := cm.GetToken().Position
+				c.add(d.file, d.lineOff+at.Line, at.Column,
+					fmt.Sprintf("# starts a YAML comment: quote the value, as %s: %q", name, strings.TrimSpace(cm.String())),
+					"%s is empty", dotted)
+			}
+			continue
+		}
+		d.walk(c, val, ft, dotted)
+	}
+}
+
+// lostValue matches a comment that was meant as a value: "#" directly
+// followed by text, as in an unquoted colour, where a comment has a space.
+var lostValue = regexp.MustCompile(`^#[^\s#]`)
+
+// closest returns the name in names nearest to s, if it is near enough to be
+// a misspelling of it, or "".
+func closest(s string, names []string) string {
+	best, bestD := "", len(s)/3+1
+	for _, n := range names {
+		if d := editDistance(s, n); d <= bestD && (best == "" || d < editDistance(s, best)) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur := row[j]
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			row[j] = min(row[j]+1, row[j-1]+1, prev+cost)
+			prev = cur
+		}
+	}
+	return row[len(b)]
 }
 
 // report turns a go-yaml error into positioned errors.
@@ -61,13 +151,7 @@ func (d *yamlDoc) report(c *errs, err error) {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		tk := ye.GetToken()
-		msg := ye.GetMessage()
-		hint := ""
-		var unknown *yaml.UnknownFieldError
-		if errors.As(err, &unknown) {
-			hint = d.fieldsHint
-		}
-		c.add(d.file, d.lineOff+tk.Position.Line, tk.Position.Column, hint, "%s", friendlyYAML(msg))
+		c.add(d.file, d.lineOff+tk.Position.Line, tk.Position.Column, "", "%s", friendlyYAML(ye.GetMessage()))
 		return
 	}
 	c.add(d.file, d.lineOff+1, 1, "", "%s", lowerFirst(err.Error()))
