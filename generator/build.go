@@ -46,7 +46,8 @@ type Site struct {
 	Translations []*Page
 	Themes       []string // every theme the site has, sorted
 	// Warnings are problems that do not stop a build: pages missing in a
-	// language. ouchie check prints them, and fails on them with --strict.
+	// language, placeholder text left by Skeleton. ouchie check prints them,
+	// and fails on them with --strict.
 	Warnings ErrorList
 	all      []*Page             // Pages and Translations, each page followed by its translations
 	sites    map[string]SiteData // by language
@@ -79,10 +80,12 @@ func Load(fsys fs.FS) (*Site, error) {
 	}
 	s.all = linkTranslations(c, pages, translations, langs)
 	md := newMarkdown()
+	warn := &errs{}
 	for _, p := range s.all {
 		if p.broken {
 			continue
 		}
+		p.checkPlaceholders(warn)
 		if p.Lang != "" {
 			s.Translations = append(s.Translations, p)
 		}
@@ -94,7 +97,6 @@ func Load(fsys fs.FS) (*Site, error) {
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}
-	warn := &errs{}
 	missingTranslations(warn, cfgDoc, pages, s.all, langs)
 	warn.list.Sort()
 	s.Warnings = warn.list

@@ -57,8 +57,8 @@ func (c *BuildCmd) Run(env *Env) error {
 	for i, b := range bundles {
 		names[i] = b.Manifest.Theme
 	}
-	fmt.Fprintf(env.Stdout, "built %d pages%s × %d themes (%s): %d files, %s in %s → %s\n",
-		len(site.Pages), translated(site), len(bundles), strings.Join(names, ", "), st.Files, human.Bytes(st.Bytes),
+	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s): %s, %s in %s → %s\n",
+		count(len(site.Pages), "page"), translated(site), count(len(bundles), "theme"), strings.Join(names, ", "), count(st.Files, "file"), human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
@@ -66,7 +66,7 @@ func (c *BuildCmd) Run(env *Env) error {
 // CheckCmd validates a site.
 type CheckCmd struct {
 	SiteFlag
-	Strict bool `help:"Fail on warnings too (pages missing in a language)." env:"OUCHIE_STRICT"`
+	Strict bool `help:"Fail on warnings too (pages missing in a language, placeholder text left by ouchie new)." env:"OUCHIE_STRICT"`
 }
 
 // Run loads the site and renders every theme in memory.
@@ -87,7 +87,7 @@ func (c *CheckCmd) Run(env *Env) error {
 		return withHint(site.Warnings, "without --strict, warnings are printed and check passes")
 	}
 	printList(env.Stderr, "warning", site.Warnings)
-	fmt.Fprintf(env.Stdout, "ok: %s: %d pages%s × %d themes\n", where, len(site.Pages), translated(site), len(bundles))
+	fmt.Fprintf(env.Stdout, "ok: %s: %s%s × %s\n", where, count(len(site.Pages), "page"), translated(site), count(len(bundles), "theme"))
 	return nil
 }
 
@@ -105,7 +105,7 @@ func (c *InitCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote the default site (%d files) to %s\nnext: cd %s && ouchie build\n", n, c.Dir, c.Dir)
+	fmt.Fprintf(env.Stdout, "wrote the default site (%s) to %s\nnext: cd %s && ouchie build\n", count(n, "file"), c.Dir, c.Dir)
 	return nil
 }
 
@@ -119,7 +119,7 @@ type NewCmd struct {
 // Run writes content/<id>.md with front matter to fill in, or with --lang
 // content/<id>.<lang>.md.
 func (c *NewCmd) Run(env *Env) error {
-	status, ok := generator.PageStatus(c.Page)
+	body, ok := generator.Skeleton(c.Page)
 	if !ok {
 		return withHint(fmt.Errorf("bad page id %q", c.Page), `use STATUS (400-599), STATUS-VARIANT (lowercase words joined by "-"), 4xx or 5xx; e.g. ouchie new 503-payment-provider-down`)
 	}
@@ -133,30 +133,7 @@ func (c *NewCmd) Run(env *Env) error {
 	if c.Lang != "" {
 		return c.translation(env, dir)
 	}
-	source, title := "app", "Something went wrong"
-	if strings.HasSuffix(status, "xx") {
-		status = `"` + status + `"`
-	}
-	if strings.HasPrefix(c.Page, "4") {
-		source, title = "client", "This request could not be handled"
-	}
-	file := filepath.Join(dir, generator.ContentDir, c.Page+".md")
-	body := fmt.Sprintf(`---
-status: %s
-title: %s
-summary: One sentence saying what happened and whose problem it is.
-source: %s   # app, platform or client
-# aliases: [H10, crashed]   # other router keys that select this page
-# crashlog: true            # show the app's crashlog on this page
-# retry_after: 60           # seconds, sent as Retry-After
----
-What the visitor can do now, in a sentence or two.
-
-## For the app's developer
-
-- What to check first.
-`, status, title, source)
-	return writeNew(env, file, []byte(body))
+	return writeNew(env, filepath.Join(dir, generator.ContentDir, c.Page+".md"), body)
 }
 
 // translation writes content/<id>.<lang>.md from content/<id>.md.

@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -137,6 +139,24 @@ func (e *hintError) Unwrap() error { return e.err }
 func (e *hintError) Hint() string  { return e.hint }
 
 func withHint(err error, hint string) error { return &hintError{err, hint} }
+
+// listenError words a failure to bind the same for every command that
+// listens: "listen ADDR: address already in use", with a hint naming the
+// flags that choose another address.
+func listenError(err error, flags string) error {
+	var op *net.OpError
+	isOp := errors.As(err, &op) && op.Op == "listen"
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		if isOp && op.Addr != nil {
+			err = fmt.Errorf("listen %s: %w", op.Addr, syscall.EADDRINUSE)
+		}
+		return withHint(err, "another process holds that port; choose another address with "+flags)
+	case isOp:
+		return withHint(err, "choose another address with "+flags)
+	}
+	return err
+}
 
 // embeddedOrigin is how commands name the site built into the binary.
 const embeddedOrigin = "the default site built into ouchie"

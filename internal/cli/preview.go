@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,8 +42,8 @@ func (c *PreviewCmd) Run(env *Env) error {
 			return
 		}
 		if first {
-			fmt.Fprintf(env.Stderr, "ouchie: built %d pages × %d themes (%s) in %s\n",
-				r.Pages, len(r.Themes), strings.Join(r.Themes, ", "), r.Took.Round(time.Millisecond))
+			fmt.Fprintf(env.Stderr, "ouchie: built %s × %s (%s) in %s\n",
+				count(r.Pages, "page"), count(len(r.Themes), "theme"), strings.Join(r.Themes, ", "), r.Took.Round(time.Millisecond))
 		} else {
 			fmt.Fprintf(env.Stderr, "ouchie: rebuilt in %s\n", r.Took.Round(time.Millisecond))
 		}
@@ -58,11 +56,7 @@ func (c *PreviewCmd) Run(env *Env) error {
 		preview.WithReport(report),
 	)
 	if err := s.Open(); err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "listen" {
-			return withHint(fmt.Errorf("preview: %w", err), "choose another address with --listen, e.g. --listen 127.0.0.1:8091")
-		}
-		return fmt.Errorf("preview: %w", err)
+		return listenError(err, "--listen")
 	}
 	abs, _ := filepath.Abs(dir)
 	fmt.Fprintf(env.Stdout, "previewing %s at %s (Ctrl-C to stop)\n", abs, s.URL())

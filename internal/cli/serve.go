@@ -110,10 +110,7 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 		return err
 	}
 	if err := srv.Open(); err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return withHint(err, "another process holds that port; choose another address with --listen (or --admin-listen)")
-		}
-		return err
+		return listenError(err, "--listen (or --admin-listen)")
 	}
 	if ready != nil {
 		ready(srv)
