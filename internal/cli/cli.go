@@ -41,6 +41,9 @@ type CLI struct {
 	Healthcheck HealthcheckCmd `cmd:"" help:"Exit 0 when a running server answers its /healthz (for Docker HEALTHCHECK and probes)."`
 	Preview     PreviewCmd     `cmd:"" help:"Serve a live preview of a site folder: a gallery of every page, reloaded on every change."`
 	Version     VersionCmd     `cmd:"" help:"Print the version."`
+	Help        HelpCmd        `cmd:"" help:"Show the help of a command (ouchie help serve), or the command list."`
+
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 }
 
 // hinter is an error that carries advice for the person at the terminal.
@@ -50,6 +53,9 @@ type hinter interface{ Hint() string }
 func Main(args []string, env Env) int {
 	if env.Log == nil {
 		env.Log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
+	if len(args) == 0 {
+		args = []string{"--help"} // the command list, not an error
 	}
 	var cli CLI
 	exit := -1
@@ -95,6 +101,7 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 	return kong.New(cli, append(opts, kong.Vars{
 		"formats":         strings.Join(bundle.Formats, ","),
 		"default_formats": strings.Join(generator.DefaultFormats, ","),
+		"version":         versionLine(),
 	})...)
 }
 
@@ -201,8 +208,27 @@ func splitList(in []string) []string {
 // VersionCmd prints the version.
 type VersionCmd struct{}
 
-// Run prints the version.
+// Run prints the version, as --version does.
 func (VersionCmd) Run(env *Env) error {
-	fmt.Fprintf(env.Stdout, "ouchie %s\n", Version)
+	fmt.Fprintln(env.Stdout, versionLine())
 	return nil
+}
+
+func versionLine() string { return "ouchie " + Version }
+
+// HelpCmd shows the help of a command, as "ouchie CMD --help" does.
+type HelpCmd struct {
+	Command []string `arg:"" optional:"" help:"Command, and subcommand, to show the help of."`
+}
+
+// Run prints the help of the command named, or of ouchie itself.
+func (h *HelpCmd) Run(ctx *kong.Context) error {
+	traced, err := kong.Trace(ctx.Kong, h.Command)
+	if err != nil {
+		return err
+	}
+	if traced.Error != nil {
+		return withHint(traced.Error, "run 'ouchie help' for the command list")
+	}
+	return traced.PrintUsage(false)
 }

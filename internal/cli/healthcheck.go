@@ -12,7 +12,7 @@ import (
 // without a shell or curl (distroless, scratch) use it as their HEALTHCHECK.
 type HealthcheckCmd struct {
 	URL     string        `help:"Health endpoint of the running server. Default: ${default}." default:"http://127.0.0.1:8080/healthz" env:"OUCHIE_HEALTHCHECK_URL" placeholder:"URL"`
-	Timeout time.Duration `help:"Give up after this long. Default: ${default}." default:"3s" env:"OUCHIE_HEALTHCHECK_TIMEOUT"`
+	Timeout time.Duration `help:"Give up after this long. Default: ${default}." default:"3s" env:"OUCHIE_HEALTHCHECK_TIMEOUT" placeholder:"DURATION"`
 }
 
 // Run succeeds when the endpoint answers 200.

@@ -26,19 +26,19 @@ import (
 type ServeCmd struct {
 	Listen          string        `help:"Address to serve pages on. Default: ${default}." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
 	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or the output folder of ouchie build (its --dist), where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
-	Src             string        `help:"Build the site in DIR in memory and serve it. Default (with no --dist): ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
+	Src             string        `help:"Build the site in DIR in memory and serve it. Default: with no --dist, ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
 	Theme           string        `help:"Theme to serve (one name, as OUCHIE_THEME is in every command). Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
-	AccessLog       bool          `help:"Log each request on stdout, in batches written every 250 ms. Default: ${default}; --no-access-log or --access-log=false to turn it off." default:"true" negatable:"" env:"OUCHIE_ACCESS_LOG"`
-	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT"`
-	TrustedProxies  string        `help:"Proxies whose X-Forwarded-For is believed for the access log's client address: CIDR prefixes and addresses, comma-separated, or loopback, or private (loopback and the private ranges). Default: none, the peer is the client." env:"OUCHIE_TRUSTED_PROXIES" placeholder:"CIDR,..."`
+	AccessLog       bool          `help:"Log each request on stdout, in batches written every 250 ms; --no-access-log turns it off. Default: ${default}." default:"true" negatable:"" env:"OUCHIE_ACCESS_LOG"`
+	LogFormat       string        `help:"Access log format on stdout: combined or json. Default: ${default}." enum:"combined,json" default:"combined" env:"OUCHIE_LOG_FORMAT" placeholder:"FORMAT"`
+	TrustedProxies  string        `help:"Proxies whose X-Forwarded-For is believed for the access log's client address: CIDR prefixes and addresses, comma-separated, or loopback, or private (loopback and the private ranges). Default: none (the peer is the client)." env:"OUCHIE_TRUSTED_PROXIES" placeholder:"CIDR,..."`
 	TrustProxy      bool          `help:"Deprecated: --trusted-proxies private." env:"OUCHIE_TRUST_PROXY" hidden:""`
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
 	ShutdownDelay   time.Duration `help:"On SIGTERM or SIGINT, how long to keep serving pages (with Connection: close) while /healthz answers 503, so routers stop sending before ouchie stops listening; a second signal ends it early. Default: ${default}." default:"5s" env:"OUCHIE_SHUTDOWN_DELAY" placeholder:"DURATION"`
 	ShutdownTimeout time.Duration `help:"After the delay, how long in-flight requests may take to finish. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
 
-	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Off by default." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
+	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Default: off." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
 	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
 	CrashlogDir       string `help:"Folder where a supervisor writes APP.log crashlogs." env:"OUCHIE_CRASHLOG_DIR" placeholder:"DIR"`
 	AppHeader         string `help:"Request header naming the app whose crashlog a page shows. Default: ${default}." default:"X-App" env:"OUCHIE_APP_HEADER" placeholder:"NAME"`
