@@ -77,7 +77,7 @@ func (d *yamlDoc) walk(c *errs, node ast.Node, t reflect.Type, within string) {
 	}
 	for it := m.MapRange(); it.Next(); {
 		key, val := it.Key(), it.Value()
-		name := key.String()
+		name := key.GetToken().Value
 		pos := key.GetToken().Position
 		ft, known := fields[name]
 		if !known {
