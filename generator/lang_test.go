@@ -123,10 +123,22 @@ func TestTranslationFormats(t *testing.T) {
 		}
 	}
 	txt := string(b.Files["404.de.txt"])
-	for _, s := range []string{"Seite nicht gefunden\n", mustBuiltin(t)["de"].WhoseProblem + " Ihre Anfrage", "Anfrage-ID: ", "Hilfe: mailto:help@acme.example"} {
+	for _, s := range []string{"Seite nicht gefunden\n", mustBuiltin(t)["de"].WhoseProblem + " Ihre Anfrage", "Hilfe: mailto:help@acme.example"} {
 		if !strings.Contains(txt, s) {
 			t.Errorf("404.de.txt lacks %q:\n%s", s, txt)
 		}
+	}
+	// The request id's label goes out with a request id only: it is the slot's before.
+	labelled := false
+	for _, p := range b.Manifest.Pages {
+		if f := p.Files["txt"]; f.Name == "404.de.txt" {
+			for _, sl := range f.Slots {
+				labelled = labelled || sl.Name == "request_id" && sl.Before == "Anfrage-ID: "
+			}
+		}
+	}
+	if !labelled {
+		t.Error(`404.de.txt: the request id slot's before is not "Anfrage-ID: "`)
 	}
 	ar := string(b.Files["404.ar.html"])
 	if !strings.Contains(ar, `<html lang="ar" dir="rtl">`) {

@@ -3,6 +3,7 @@ package generator
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -175,7 +176,7 @@ func TestSlots(t *testing.T) {
 	for i, part := range parts {
 		filled = append(filled, part...)
 		if i < len(f.Slots) {
-			filled = append(filled, "<<"+f.Slots[i].Name+">>"...)
+			filled = append(filled, f.Slots[i].Before+"<<"+f.Slots[i].Name+">>"+f.Slots[i].After...)
 		}
 	}
 	s := string(filled)
@@ -184,9 +185,10 @@ func TestSlots(t *testing.T) {
 			t.Errorf("filled page lacks %q", want)
 		}
 	}
-	// The 4xx page's status slot shows the class in HTML and a number in JSON.
+	// The 4xx page's status slot shows nothing where people read it (no
+	// "4xx" headline on a static copy) and a number in JSON and XML.
 	fb, _ := b.Page("4xx")
-	for format, want := range map[string]string{"html": "4xx", "json": "400", "txt": "4xx", "xml": "400"} {
+	for format, want := range map[string]string{"html": "", "json": "400", "txt": "", "xml": "400"} {
 		ff := fb.Files[format]
 		for _, sl := range ff.Slots {
 			if sl.Name == "status" {
@@ -201,6 +203,46 @@ func TestSlots(t *testing.T) {
 	for _, sl := range nf.Files["html"].Slots {
 		if sl.Name == "crashlog" {
 			t.Error("404 has a crashlog slot")
+		}
+	}
+}
+
+// TestEmptySlotsLeaveNoTrace: a static file (every slot at its default)
+// holds no empty request id line or field in any format, and no "4xx" or
+// "5xx" headline; filled, each shows its value with the words around it.
+func TestEmptySlotsLeaveNoTrace(t *testing.T) {
+	bundles, err := Build(baseSite(t), Options{Formats: bundle.Formats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bundles[0]
+	for _, p := range b.Manifest.Pages {
+		for format, f := range p.Files {
+			data := string(b.Files[f.Name])
+			for _, trace := range []string{"Request ID", "request_id", "request-id", "<title>4xx", "<title>5xx", "4xx Bad", "5xx Server"} {
+				if strings.Contains(data, trace) {
+					t.Errorf("%s holds %q:\n%s", f.Name, trace, data)
+				}
+			}
+			fi, _ := bundle.ParseFormat(format)
+			if fi == bundle.FormatHTTP {
+				continue
+			}
+			l, err := bundle.NewLayout(b.Files[f.Name], f, fi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			filled := string(l.Append(nil, &bundle.Values{RequestID: "r-1", Status: p.Status + 2}))
+			want := map[string]string{
+				"html": "Request ID: <code>r-1</code>", "txt": "\n\nRequest ID: r-1\n-- Acme",
+				"json": `",` + "\n" + `  "request_id": "r-1"`, "xml": "</source>\n  <request-id>r-1</request-id>\n",
+			}[format]
+			if !strings.Contains(filled, want) {
+				t.Errorf("%s filled lacks %q:\n%s", f.Name, want, filled)
+			}
+			if p.Fallback && format == "html" && !strings.Contains(filled, fmt.Sprintf("<title>%d ", p.Status+2)) {
+				t.Errorf("%s filled has no status in its title:\n%s", f.Name, filled)
+			}
 		}
 	}
 }

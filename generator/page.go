@@ -39,9 +39,10 @@ type FrontMatter struct {
 	Crashlog     bool        `yaml:"crashlog"`
 	RetryAfter   int         `yaml:"retry_after"`
 	Illustration string      `yaml:"illustration"`
+	HideStatus   bool        `yaml:"hide_status"`
 }
 
-const pageFields = "a page takes status, title, summary, source, aliases, crashlog, retry_after, illustration"
+const pageFields = "a page takes status, title, summary, source, aliases, crashlog, retry_after, illustration, hide_status"
 
 // StatusField is a front-matter status: a number, or "4xx"/"5xx" for fallbacks.
 type StatusField string

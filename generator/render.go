@@ -3,12 +3,14 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -44,11 +46,14 @@ type Links struct{ Homepage, Support, Status string }
 
 // PageData is the page-specific part of Data.
 type PageData struct {
-	ID, Status, Variant   string
-	Title, Summary        string
-	Source, SourceLabel   string
-	Crashlog              bool
-	RetryAfter            int
+	ID, Status, Variant string
+	Title, Summary      string
+	Source, SourceLabel string
+	Crashlog            bool
+	RetryAfter          int
+	// HideStatus: the page leads with its title, not its status number
+	// (front matter hide_status, as the maintenance page sets it).
+	HideStatus            bool
 	Illustration, Content template.HTML
 }
 
@@ -58,65 +63,120 @@ type output struct {
 	slots []bundle.Slot
 }
 
-// slotDefault is what a static copy shows in place of a slot.
+// slotDefault is what a static copy shows in place of a slot: a page's own
+// status, and nothing for the rest. A fallback page shows its class as a
+// number where the format needs one (JSON, XML), and no status where people
+// read it, so a static copy does not headline "5xx".
 func slotDefault(p *Page, format, name string) string {
 	if name != bundle.SlotStatus {
 		return ""
 	}
-	if p.Fallback && format != bundle.HTML && format != bundle.Text {
-		return strconv.Itoa(p.Status) // a number where the format needs one
+	if p.Fallback {
+		if format == bundle.HTML || format == bundle.Text {
+			return ""
+		}
+		return strconv.Itoa(p.Status)
 	}
 	return string(p.Meta.Status)
 }
 
+const errCutApart = "slot marker cut apart: put {{ slot }}, {{ whenslot }} and {{ endslot }} in HTML text, not in an attribute or URL"
+
 // placeSlots takes the slot markers out of rendered output, writes each slot's
-// default in its place and records where it is.
+// default in its place and records where it is. Text marked by whenslot and
+// endslot around a slot becomes the slot's before and after: written with a
+// default that is not empty, else left out.
 func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	var out output
 	out.data = make([]byte, 0, len(raw))
+	wrapAt := -1     // where the open whenslot's text starts in out.data
+	wrapName := ""   // its slot
+	inWrap := -1     // index in out.slots of the slot inside it, or -1
+	afterAt := 0     // where that slot's after starts in out.data
+	dropped := false // the slot inside was left out, and so is the text around it
 	for {
-		i := bytes.Index(raw, []byte(slotOpen))
+		i := bytes.IndexAny(raw, slotOpen+wrapOpen+wrapClose)
 		if i < 0 {
 			break
 		}
 		out.data = append(out.data, raw[:i]...)
-		raw = raw[i+len(slotOpen):]
+		r, size := utf8.DecodeRune(raw[i:])
+		raw = raw[i+size:]
+		if string(r) == wrapClose {
+			if wrapAt < 0 {
+				return out, fmt.Errorf("{{ endslot }} without {{ whenslot }}")
+			}
+			if dropped {
+				out.data, wrapAt, dropped = out.data[:wrapAt], -1, false
+				continue
+			}
+			if inWrap < 0 {
+				return out, fmt.Errorf("{{ whenslot %q }} holds no {{ slot %q }}", wrapName, wrapName)
+			}
+			s := &out.slots[inWrap]
+			s.After = string(out.data[afterAt:])
+			if s.Len == 0 {
+				out.data = out.data[:wrapAt] // no default: the static copy leaves the text out
+				s.Offset = wrapAt
+			} else {
+				s.Offset, s.Len = wrapAt, len(out.data)-wrapAt
+			}
+			wrapAt, inWrap = -1, -1
+			continue
+		}
 		j := bytes.Index(raw, []byte(slotClose))
 		if j < 0 {
-			return out, fmt.Errorf("slot marker cut apart: put {{ slot }} in HTML text, not in an attribute or URL")
+			return out, errors.New(errCutApart)
 		}
 		name := string(raw[:j])
 		raw = raw[j+len(slotClose):]
+		if string(r) == wrapOpen {
+			if wrapAt >= 0 {
+				return out, fmt.Errorf("{{ whenslot %q }} inside {{ whenslot %q }}", name, wrapName)
+			}
+			wrapAt, wrapName = len(out.data), name
+			continue
+		}
 		if name == bundle.SlotCrashlog && !p.Meta.Crashlog {
+			dropped = wrapAt >= 0
 			continue // only pages that declare crashlog: true ever show one
 		}
 		def := slotDefault(p, format, name)
-		out.slots = append(out.slots, bundle.Slot{Name: name, Offset: len(out.data), Len: len(def)})
+		slot := bundle.Slot{Name: name, Offset: len(out.data), Len: len(def)}
+		if wrapAt >= 0 {
+			if name != wrapName || inWrap >= 0 {
+				return out, fmt.Errorf("{{ whenslot %q }} holds {{ slot %q }}: it must hold exactly one {{ slot %q }}", wrapName, name, wrapName)
+			}
+			slot.Before = string(out.data[wrapAt:])
+			inWrap, afterAt = len(out.slots), len(out.data)+len(def)
+		}
+		out.slots = append(out.slots, slot)
 		out.data = append(out.data, def...)
+	}
+	if wrapAt >= 0 {
+		return out, fmt.Errorf("{{ whenslot %q }} without {{ endslot }}", wrapName)
 	}
 	out.data = append(out.data, raw...)
 	if bytes.Contains(out.data, []byte(slotClose)) || hasEscapedMarker(out.data) {
-		return out, fmt.Errorf("slot marker cut apart: put {{ slot }} in HTML text, not in an attribute or URL")
+		return out, errors.New(errCutApart)
 	}
 	return out, nil
 }
 
 // escapedMarker finds a slot marker that an escaper rewrote (URL, JS or CSS
 // context), where the server could never find it.
-var escapedMarker = regexp.MustCompile(`(?i)%ee%80%80|\\u\{?e000|\\e000|&#x0*e000;|&#57344;`)
+var escapedMarker = regexp.MustCompile(`(?i)%ee%80%8[0-3]|\\u\{?e00[0-3]|\\e00[0-3]|&#x0*e00[0-3];|&#5734[4-7];`)
 
 // hasEscapedMarker runs escapedMarker only where a cheap scan finds a hint of
 // one: a regular expression over every page costs a quarter of a big build.
 func hasEscapedMarker(data []byte) bool {
-	for _, hint := range [][]byte{[]byte("e000"), []byte("E000"), []byte("%80%80"), []byte("57344")} {
+	for _, hint := range [][]byte{[]byte("e000"), []byte("E000"), []byte("e002"), []byte("E002"), []byte("%80%80"), []byte("%80%82"), []byte("57344"), []byte("57346")} {
 		if bytes.Contains(data, hint) {
 			return escapedMarker.Match(data)
 		}
 	}
 	return false
 }
-
-func slot(name string) string { return slotOpen + name + slotClose }
 
 // renderHTML executes the theme for one page.
 func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error) {
@@ -126,7 +186,7 @@ func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error)
 			ID: p.ID, Status: string(p.Meta.Status), Variant: p.Variant,
 			Title: p.Meta.Title, Summary: p.Meta.Summary,
 			Source: p.Meta.Source, SourceLabel: site.Labels.source(p.Meta.Source),
-			Crashlog: p.Meta.Crashlog, RetryAfter: p.Meta.RetryAfter,
+			Crashlog: p.Meta.Crashlog, RetryAfter: p.Meta.RetryAfter, HideStatus: p.Meta.HideStatus,
 			Illustration: p.Illustration, Content: body.HTML,
 		},
 		Theme: t.Name,
@@ -138,44 +198,62 @@ func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-// pageJSON is the JSON form of a page. Slot values are strings spliced in
-// between the quotes, so they are written as markers inside json strings.
+func slot(name string) string { return slotOpen + name + slotClose }
+
+// whenSlot is a slot with the text written around its value only when it
+// has one (see placeSlots).
+func whenSlot(name, before, after string) string {
+	return wrapOpen + name + slotClose + before + slot(name) + after + wrapClose
+}
+
+// pageJSON is the JSON form of a page, but for the slots, which are spliced
+// in around it.
 type pageJSON struct {
-	ID        string `json:"id"`
-	Lang      string `json:"lang"`
-	Title     string `json:"title"`
-	Summary   string `json:"summary"`
-	Source    string `json:"source"`
-	RequestID string `json:"request_id"`
-	Crashlog  string `json:"crashlog,omitempty"`
+	ID      string `json:"id"`
+	Lang    string `json:"lang"`
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+	Source  string `json:"source"`
 }
 
 func renderJSON(site SiteData, p *Page) []byte {
-	v := pageJSON{ID: p.ID, Lang: site.Lang, Title: p.Meta.Title, Summary: p.Meta.Summary, Source: p.Meta.Source,
-		RequestID: slot(bundle.SlotRequestID)}
-	if p.Meta.Crashlog {
-		v.Crashlog = slot(bundle.SlotCrashlog)
-	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v) // strings only: cannot fail
-	// The status leads, as a number the server can replace.
-	return append([]byte("{\n  \"status\": "+slot(bundle.SlotStatus)+",\n  "), bytes.TrimPrefix(buf.Bytes(), []byte("{\n  "))...)
+	_ = enc.Encode(pageJSON{ID: p.ID, Lang: site.Lang, Title: p.Meta.Title, Summary: p.Meta.Summary, Source: p.Meta.Source}) // strings only: cannot fail
+	fields := bytes.TrimSuffix(bytes.TrimPrefix(buf.Bytes(), []byte("{\n  ")), []byte("\n}\n"))
+	// The status leads, as a number the server can replace; a request id is
+	// a field only when there is one.
+	out := append([]byte("{\n  \"status\": "+slot(bundle.SlotStatus)+",\n  "), fields...)
+	out = append(out, whenSlot(bundle.SlotRequestID, ",\n  \"request_id\": \"", `"`)...)
+	if p.Meta.Crashlog {
+		out = append(out, ",\n  \"crashlog\": \""+slot(bundle.SlotCrashlog)+`"`...)
+	}
+	return append(out, "\n}\n"...)
 }
 
 func renderText(site SiteData, p *Page, body rendered) []byte {
 	var b strings.Builder
-	head := slot(bundle.SlotStatus) + " " + p.Meta.Title
-	b.WriteString(head + "\n" + strings.Repeat("=", len(string(p.Meta.Status))+1+len([]rune(p.Meta.Title))) + "\n\n")
+	// The status heads the page where it has one to show: not on a static
+	// copy of a fallback, nor where the front matter hides it.
+	title := len([]rune(p.Meta.Title))
+	switch {
+	case p.Meta.HideStatus:
+	case p.Fallback:
+		b.WriteString(whenSlot(bundle.SlotStatus, "", " "))
+	default:
+		b.WriteString(slot(bundle.SlotStatus) + " ")
+		title += len(p.Meta.Status) + 1
+	}
+	b.WriteString(p.Meta.Title + "\n" + strings.Repeat("=", title) + "\n\n")
 	b.WriteString(p.Meta.Summary + "\n\n")
 	b.WriteString(site.Labels.WhoseProblem + " " + site.Labels.source(p.Meta.Source) + "\n\n")
 	b.WriteString(body.Text + "\n")
 	if p.Meta.Crashlog {
 		b.WriteString(site.Labels.CrashLog + "\n" + strings.Repeat("-", len([]rune(site.Labels.CrashLog))) + "\n" + slot(bundle.SlotCrashlog) + "\n\n")
 	}
-	b.WriteString(site.Labels.RequestID + ": " + slot(bundle.SlotRequestID) + "\n")
+	b.WriteString(whenSlot(bundle.SlotRequestID, site.Labels.RequestID+": ", "\n"))
 	b.WriteString("-- " + site.Name)
 	for _, l := range []struct{ label, url string }{
 		{"", site.Links.Homepage}, {site.Labels.Support + ": ", site.Links.Support}, {site.Labels.StatusPage + ": ", site.Links.Status},
@@ -201,7 +279,7 @@ func renderXML(site SiteData, p *Page) []byte {
 		_ = xmlEscape(&b, f.val)
 		b.WriteString("</" + f.name + ">\n")
 	}
-	b.WriteString("  <request-id>" + slot(bundle.SlotRequestID) + "</request-id>\n")
+	b.WriteString(whenSlot(bundle.SlotRequestID, "  <request-id>", "</request-id>\n"))
 	if p.Meta.Crashlog {
 		b.WriteString("  <crashlog>" + slot(bundle.SlotCrashlog) + "</crashlog>\n")
 	}

@@ -166,19 +166,41 @@ func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 // slotOpen and slotClose bracket a slot's name in rendered output; fillSlots
 // removes these markers and records the slot's offset. Private-use code points pass
 // through html/template's escapers unchanged and never come from Markdown.
+//
+// wrapOpen NAME slotClose ... wrapClose marks the text around a slot
+// (whenslot ... endslot) that is written only when the slot has a value.
 const (
 	slotOpen  = "\uE000"
 	slotClose = "\uE001"
+	wrapOpen  = "\uE002"
+	wrapClose = "\uE003"
 )
+
+// slotName checks a slot name a theme uses.
+func slotName(name string) error {
+	if !slices.Contains(bundle.SlotNames, name) {
+		return fmt.Errorf("unknown slot %q (slots are %s)", name, strings.Join(bundle.SlotNames, ", "))
+	}
+	return nil
+}
 
 func (t *Theme) funcs() template.FuncMap {
 	return template.FuncMap{
 		"slot": func(name string) (template.HTML, error) {
-			if !slices.Contains(bundle.SlotNames, name) {
-				return "", fmt.Errorf("unknown slot %q (slots are %s)", name, strings.Join(bundle.SlotNames, ", "))
+			if err := slotName(name); err != nil {
+				return "", err
 			}
 			return template.HTML(slotOpen + name + slotClose), nil
 		},
+		// whenslot NAME ... endslot: the text between, around {{ slot NAME }},
+		// is written only when the slot has a value (a request id, a status).
+		"whenslot": func(name string) (template.HTML, error) {
+			if err := slotName(name); err != nil {
+				return "", err
+			}
+			return template.HTML(wrapOpen + name + slotClose), nil
+		},
+		"endslot": func() template.HTML { return wrapClose },
 		"css": func(name string) (template.CSS, error) {
 			data, ok := t.assets[name]
 			if !ok {

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -104,9 +105,12 @@ func TestLabels(t *testing.T) {
 			t.Errorf("html lacks %q", want)
 		}
 	}
-	for _, want := range []string{"Wessen Problem: Die Anwendung\n", "Anfrage-ID: \n"} {
-		if !strings.Contains(txt, want) {
-			t.Errorf("txt lacks %q:\n%s", want, txt)
-		}
+	if want := "Wessen Problem: Die Anwendung\n"; !strings.Contains(txt, want) {
+		t.Errorf("txt lacks %q:\n%s", want, txt)
+	}
+	// The request id's label goes out with a request id only.
+	rid := slices.IndexFunc(p.Files["txt"].Slots, func(s bundle.Slot) bool { return s.Name == bundle.SlotRequestID })
+	if rid < 0 || p.Files["txt"].Slots[rid].Before != "Anfrage-ID: " {
+		t.Errorf("txt slots %+v: want the request id's before to be the label", p.Files["txt"].Slots)
 	}
 }

@@ -328,8 +328,8 @@ func stitchForms(v *output) (own, fill *stitched) {
 	return own, fill
 }
 
-// layout describes where v's slots are: their kinds and the lengths of the
-// segments and defaults between them.
+// layout describes where v's slots are: their kinds, the lengths of the
+// segments and defaults between them, and what their values go between.
 func layout(v *output) string {
 	var b []byte
 	for i, seg := range v.Segs {
@@ -337,6 +337,8 @@ func layout(v *output) string {
 		if i < len(v.Kinds) {
 			b = append(b, ' ', byte('a'+v.Kinds[i]))
 			b = strconv.AppendInt(b, int64(len(v.Defaults[i])), 10)
+			b = strconv.AppendQuote(append(b, ' '), string(v.Wraps[i].Before))
+			b = strconv.AppendQuote(b, string(v.Wraps[i].After))
 			b = append(b, ' ')
 		}
 	}

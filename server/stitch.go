@@ -26,6 +26,7 @@ type stitched struct {
 	runs     []gzRun           // len(kinds)+1 runs: runs[0] slot[0] runs[1] ...
 	kinds    []bundle.SlotKind // kind of each filled slot
 	defaults [][]byte          // each filled slot's default bytes
+	wraps    []bundle.Wrap     // what each filled slot's value goes between
 }
 
 // gzRun is a literal run of a page, compressed.
@@ -55,6 +56,7 @@ func newStitched(v *output, filled func(bundle.SlotKind) bool) *stitched {
 		st.runs = append(st.runs, compressRun(run))
 		st.kinds = append(st.kinds, v.Kinds[i])
 		st.defaults = append(st.defaults, v.Defaults[i])
+		st.wraps = append(st.wraps, v.Wraps[i])
 		run = nil
 	}
 	st.runs = append(st.runs, compressRun(run))
@@ -100,7 +102,7 @@ func (st *stitched) fill(dst []byte, f bundle.Format, vals *bundle.Values) []byt
 			break
 		}
 		start := z.openStored()
-		z.buf = vals.Append(z.buf, f, st.kinds[i], st.defaults[i])
+		z.buf = vals.Append(z.buf, f, st.kinds[i], st.defaults[i], st.wraps[i])
 		z.closeStored(start)
 	}
 	return z.end()

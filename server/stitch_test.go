@@ -60,7 +60,11 @@ func stitchValues(st *stitched, vals [][]byte) []byte {
 			break
 		}
 		start := z.openStored()
-		z.buf = append(z.buf, vals[i]...)
+		if len(vals[i]) == 0 { // as bundle.Values.Append: the default, or the value between before and after
+			z.buf = append(z.buf, st.defaults[i]...)
+		} else {
+			z.buf = append(append(append(z.buf, st.wraps[i].Before...), vals[i]...), st.wraps[i].After...)
+		}
 		z.closeStored(start)
 	}
 	return z.end()
@@ -72,7 +76,8 @@ func stitchTestVariant() *output {
 	v := &output{Layout: &bundle.Layout{
 		Segs:     [][]byte{[]byte("<!doctype html><p>" + strings.Repeat("run one ", 200)), []byte(" and "), nil, []byte(strings.Repeat("the end ", 100))},
 		Kinds:    []bundle.SlotKind{bundle.KindRequestID, bundle.KindCrashlog, bundle.KindRequestID},
-		Defaults: [][]byte{[]byte("-"), nil, []byte("")},
+		Defaults: [][]byte{[]byte("<b>-</b>"), nil, []byte("")},
+		Wraps:    []bundle.Wrap{{Before: []byte("<b>"), After: []byte("</b>")}, {}, {Before: []byte("\nRequest ID: "), After: []byte("\n")}},
 	}}
 	for i, seg := range v.Segs {
 		v.body = append(v.body, seg...)
@@ -81,6 +86,15 @@ func stitchTestVariant() *output {
 		}
 	}
 	return v
+}
+
+// wrapped is slot i of v holding val as stitchValues writes it: between the
+// slot's before and after, or the default when val is empty.
+func wrapped(v *output, i int, val []byte) []byte {
+	if len(val) == 0 {
+		return v.Defaults[i]
+	}
+	return bytes.Join([][]byte{v.Wraps[i].Before, val, v.Wraps[i].After}, nil)
 }
 
 // TestStitchedValues: any slot values, from none to more than one stored
@@ -106,7 +120,7 @@ func TestStitchedValues(t *testing.T) {
 	for _, a := range values {
 		for _, b := range values {
 			z := stitchValues(st, [][]byte{a, b})
-			want := bytes.Join([][]byte{v.Segs[0], a, v.Segs[1], v.Defaults[1], v.Segs[2], b, v.Segs[3]}, nil)
+			want := bytes.Join([][]byte{v.Segs[0], wrapped(v, 0, a), v.Segs[1], v.Defaults[1], v.Segs[2], wrapped(v, 2, b), v.Segs[3]}, nil)
 			if got := gunzip(t, z); !bytes.Equal(got, want) {
 				t.Fatalf("values of %d and %d bytes: decoded %d bytes, want %d", len(a), len(b), len(got), len(want))
 			}
@@ -151,7 +165,7 @@ func TestStitchedPages(t *testing.T) {
 // TestStitchedNotSmaller: a page too small to gain from gzip has no gzip
 // form and is sent as is.
 func TestStitchedNotSmaller(t *testing.T) {
-	v := &output{Layout: &bundle.Layout{Segs: [][]byte{[]byte(`{"id":"`), []byte(`"}`)}, Kinds: []bundle.SlotKind{bundle.KindRequestID}, Defaults: [][]byte{nil}}}
+	v := &output{Layout: &bundle.Layout{Segs: [][]byte{[]byte(`{"id":"`), []byte(`"}`)}, Kinds: []bundle.SlotKind{bundle.KindRequestID}, Defaults: [][]byte{nil}, Wraps: []bundle.Wrap{{}}}}
 	v.body = []byte(`{"id":""}`)
 	if st := newStitched(v, func(k bundle.SlotKind) bool { return k == bundle.KindRequestID }); st != nil {
 		t.Errorf("a %d-byte page got a gzip form", len(v.body))
@@ -226,7 +240,7 @@ func FuzzStitched(f *testing.F) {
 			}
 		}
 		got := gunzip(t, stitchValues(vst, [][]byte{val, []byte(rid)}))
-		if want := bytes.Join([][]byte{v.Segs[0], val, v.Segs[1], v.Segs[2], []byte(rid), v.Segs[3]}, nil); !bytes.Equal(got, want) {
+		if want := bytes.Join([][]byte{v.Segs[0], wrapped(v, 0, val), v.Segs[1], v.Defaults[1], v.Segs[2], wrapped(v, 2, []byte(rid)), v.Segs[3]}, nil); !bytes.Equal(got, want) {
 			t.Fatalf("values %q and %q: decoded wrong", val, rid)
 		}
 	})

@@ -128,10 +128,17 @@ type File struct {
 
 // Slot is a replaceable byte range [Offset, Offset+Len) of a file; the bytes
 // there are the slot's default (empty for crashlog and request_id).
+//
+// Before and After are written around a value only when a request has one
+// ("Request ID: " and a newline around a request id), so a static copy
+// shows no empty label. A default that is not empty holds them already:
+// the range is Before + default + After, or empty.
 type Slot struct {
 	Name   string `json:"name"`
 	Offset int    `json:"offset"`
 	Len    int    `json:"len,omitempty"`
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
 }
 
 // Bundle is a manifest with the bytes of its files, keyed by file name.
@@ -303,6 +310,10 @@ func (b *Bundle) Validate() error {
 				}
 				if s.Offset < at || s.Len < 0 || s.Offset+s.Len > len(data) {
 					return fmt.Errorf("page %s: %s: slot %s at %d+%d out of order or range", p.ID, f.Name, s.Name, s.Offset, s.Len)
+				}
+				if def := string(data[s.Offset : s.Offset+s.Len]); def != "" && (len(def) < len(s.Before)+len(s.After) ||
+					!strings.HasPrefix(def, s.Before) || !strings.HasSuffix(def, s.After)) {
+					return fmt.Errorf("page %s: %s: slot %s at %d: not empty, and not its before and after around a default", p.ID, f.Name, s.Name, s.Offset)
 				}
 				at = s.Offset + s.Len
 			}

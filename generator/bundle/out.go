@@ -113,27 +113,39 @@ type Values struct {
 	Crashlog []byte
 }
 
+// Wrap is what a slot's value is written between, only when there is a
+// value (Slot.Before and Slot.After).
+type Wrap struct{ Before, After []byte }
+
 // Append appends the value of one slot of kind k, for a file of format f,
-// or the slot's default bytes def when v has no value for it.
-func (v *Values) Append(dst []byte, f Format, k SlotKind, def []byte) []byte {
+// between w's before and after; or the slot's default bytes def when v has
+// no value for it, or one that cleans to nothing.
+func (v *Values) Append(dst []byte, f Format, k SlotKind, def []byte, w Wrap) []byte {
+	start := len(dst)
+	dst = append(dst, w.Before...)
+	at := len(dst)
 	switch {
 	case k == KindStatus && v.Status != 0:
-		return strconv.AppendInt(dst, int64(v.Status), 10)
+		dst = strconv.AppendInt(dst, int64(v.Status), 10)
 	case k == KindRequestID && v.RequestID != "":
-		return AppendValue(dst, f, KindRequestID, v.RequestID, MaxRequestID)
+		dst = AppendValue(dst, f, KindRequestID, v.RequestID, MaxRequestID)
 	case k == KindCrashlog && v.Crashlog != nil:
-		return append(dst, v.Crashlog...)
+		dst = append(dst, v.Crashlog...)
 	}
-	return append(dst, def...)
+	if len(dst) == at {
+		return append(dst[:start], def...)
+	}
+	return append(dst, w.After...)
 }
 
 // Layout is a file split at its slots: Segs[0] slot 0 Segs[1] ... Segs[n],
-// each slot's kind and default bytes.
+// each slot's kind, default bytes, and the bytes around a value.
 type Layout struct {
 	Format   Format
 	Segs     [][]byte
 	Kinds    []SlotKind
 	Defaults [][]byte
+	Wraps    []Wrap
 	has      [numKinds]bool
 }
 
@@ -150,6 +162,7 @@ func NewLayout(data []byte, f File, format Format) (*Layout, error) {
 		}
 		l.Kinds = append(l.Kinds, k)
 		l.Defaults = append(l.Defaults, data[s.Offset:s.Offset+s.Len])
+		l.Wraps = append(l.Wraps, Wrap{[]byte(s.Before), []byte(s.After)})
 		l.has[k] = true
 	}
 	return l, nil
@@ -165,7 +178,7 @@ func (l *Layout) Append(dst []byte, v *Values) []byte {
 		if i == len(l.Kinds) {
 			break
 		}
-		dst = v.Append(dst, l.Format, l.Kinds[i], l.Defaults[i])
+		dst = v.Append(dst, l.Format, l.Kinds[i], l.Defaults[i], l.Wraps[i])
 	}
 	return dst
 }

@@ -74,3 +74,55 @@ func TestAppendValue(t *testing.T) {
 		}
 	}
 }
+
+// A slot's before and after bytes go around a value only when the request
+// has one: the static file (every slot at its default) holds neither, and a
+// value that cleans to nothing leaves the default too.
+func TestLayoutWritesBeforeAndAfterOnlyAroundAValue(t *testing.T) {
+	data := []byte("Title\n\n-- Acme\n")
+	f := File{Name: "404.txt", Slots: []Slot{{Name: SlotRequestID, Offset: 6, Before: "Request ID: ", After: "\n"}}}
+	l, err := NewLayout(data, f, FormatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id, want string
+	}{
+		{"", "Title\n\n-- Acme\n"},
+		{"\x00\x1b", "Title\n\n-- Acme\n"},
+		{"abc-123", "Title\nRequest ID: abc-123\n\n-- Acme\n"},
+	} {
+		got := string(l.Append(nil, &Values{RequestID: tt.id}))
+		if got != tt.want {
+			t.Errorf("request id %q: %q, want %q", tt.id, got, tt.want)
+		}
+	}
+	// A slot whose default is not empty holds its before and after in the
+	// file; a value replaces all three.
+	data = []byte("<title>404 · Not found</title>")
+	f = File{Name: "404.html", Slots: []Slot{{Name: SlotStatus, Offset: 7, Len: len("404 · "), After: " · "}}}
+	if l, err = NewLayout(data, f, FormatHTML); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(l.Append(nil, &Values{})); got != string(data) {
+		t.Errorf("default: %q", got)
+	}
+	if got := string(l.Append(nil, &Values{Status: 410})); got != "<title>410 · Not found</title>" {
+		t.Errorf("filled: %q", got)
+	}
+}
+
+// Validate refuses a slot whose bytes in the file are neither empty nor
+// wrapped in its before and after.
+func TestValidateSlotWrap(t *testing.T) {
+	data := []byte("<title>404 Not found</title>")
+	b := &Bundle{
+		Manifest: Manifest{Version: Version, Pages: []Page{{ID: "404", Status: 404, Files: map[string]File{
+			HTML: {Name: "404.html", Size: len(data), SHA256: Sum(data), Slots: []Slot{{Name: SlotStatus, Offset: 7, Len: 3, After: " · "}}},
+		}}}},
+		Files: map[string][]byte{"404.html": data},
+	}
+	if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "before and after") {
+		t.Errorf("error %v, want one about before and after", err)
+	}
+}
