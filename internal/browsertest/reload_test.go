@@ -125,3 +125,61 @@ func TestPreviewLiveReload(t *testing.T) {
 	write(string(original))
 	waitFor(t, ctx, "the overlay to clear", func(st previewState) bool { return !st.HasOverlay && st.H1 == first.H1 })
 }
+
+// galleryJS reads the gallery's thumbnails: how many there are, and the h1
+// of each framed page that has loaded (same origin, so readable).
+const galleryJS = `(() => {
+  const frames = [...document.querySelectorAll(".shot iframe")];
+  const h1s = frames.map(f => {
+    const d = f.contentDocument;
+    const h = d && d.querySelector("h1");
+    return h ? h.textContent.trim() : "";
+  });
+  return {frames: frames.length, loaded: h1s.filter(Boolean).length, first: h1s[0] || "",
+    scaled: frames.length ? frames[0].getBoundingClientRect().width : 0,
+    box: frames.length ? frames[0].parentElement.clientWidth : 0};
+})()`
+
+// TestPreviewGalleryThumbnails opens the preview's gallery in Chromium: the
+// thumbnails in view show their pages (the gallery's policy lets it frame
+// them, and their headers let them be framed), scaled to their box, and
+// nothing on the gallery fails.
+func TestPreviewGalleryThumbnails(t *testing.T) {
+	ctx := newTab(t)
+	rec := record(t, ctx)
+	s := preview.New(CopySite(t, repoRoot), preview.WithAddr("127.0.0.1:0"), preview.WithThemes("classic"))
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	emulate(t, ctx, 1280, 800, 1, false, "light")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL())); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		Frames, Loaded int
+		First          string
+		Scaled, Box    float64
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var st state
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[state](galleryJS))
+		if err == nil {
+			st = got
+			if st.Loaded >= 4 {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.Frames < 20 || st.Loaded < 4 || st.First == "" {
+		t.Fatalf("gallery: %d thumbnails, %d showing their page (first %q)", st.Frames, st.Loaded, st.First)
+	}
+	if st.Scaled < st.Box-1 || st.Scaled > st.Box+1 {
+		t.Errorf("a thumbnail is %.0f px wide in a %.0f px box: not scaled to fit", st.Scaled, st.Box)
+	}
+	if _, errs := rec.take(); len(errs) > 0 {
+		t.Errorf("the gallery logged errors: %q", errs)
+	}
+}

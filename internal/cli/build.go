@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ func (c *BuildCmd) Run(env *Env) error {
 		names[i] = b.Manifest.Theme
 	}
 	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s): %s, %s in %s → %s\n",
-		count(len(site.Pages), "page"), translated(site), count(len(bundles), "theme"), strings.Join(names, ", "), count(st.Files, "file"), human.Bytes(st.Bytes),
+		human.Count(len(site.Pages), "page"), translated(site), human.Count(len(bundles), "theme"), strings.Join(names, ", "), human.Count(st.Files, "file"), human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
@@ -87,7 +86,7 @@ func (c *CheckCmd) Run(env *Env) error {
 		return withHint(site.Warnings, "without --strict, warnings are printed and check passes")
 	}
 	printList(env.Stderr, "warning", site.Warnings)
-	fmt.Fprintf(env.Stdout, "ok: %s: %s%s × %s\n", where, count(len(site.Pages), "page"), translated(site), count(len(bundles), "theme"))
+	fmt.Fprintf(env.Stdout, "ok: %s: %s%s × %s\n", where, human.Count(len(site.Pages), "page"), translated(site), human.Count(len(bundles), "theme"))
 	return nil
 }
 
@@ -105,7 +104,7 @@ func (c *InitCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote the default site (%s) to %s\nnext: cd %s && ouchie build\n", count(n, "file"), c.Dir, c.Dir)
+	fmt.Fprintf(env.Stdout, "wrote the default site (%s) to %s\nnext: cd %s && ouchie build\n", human.Count(n, "file"), c.Dir, c.Dir)
 	return nil
 }
 
@@ -175,13 +174,5 @@ func translated(s *generator.Site) string {
 	if len(s.Config.Languages) < 2 {
 		return ""
 	}
-	return fmt.Sprintf(" + %s (%s)", count(len(s.Translations), "translation"), strings.Join(s.Config.Languages[1:], ", "))
-}
-
-// count writes n and the noun, in the plural unless n is 1: "1 theme", "3 themes".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return fmt.Sprintf(" + %s (%s)", human.Count(len(s.Translations), "translation"), strings.Join(s.Config.Languages[1:], ", "))
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ouchie/ouchie/generator"
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/internal/human"
 )
 
 // Version is set at link time (-ldflags "-X .../cli.Version=...").
@@ -131,7 +132,7 @@ func printList(w io.Writer, kind string, list generator.ErrorList) {
 		}
 	}
 	if len(list) > 1 {
-		fmt.Fprintf(w, "ouchie: %s\n", count(len(list), kind))
+		fmt.Fprintf(w, "ouchie: %s\n", human.Count(len(list), kind))
 	}
 }
 

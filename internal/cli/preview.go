@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/internal/human"
 	"github.com/ouchie/ouchie/internal/preview"
 )
 
@@ -43,7 +44,7 @@ func (c *PreviewCmd) Run(env *Env) error {
 		}
 		if first {
 			fmt.Fprintf(env.Stderr, "ouchie: built %s × %s (%s) in %s\n",
-				count(r.Pages, "page"), count(len(r.Themes), "theme"), strings.Join(r.Themes, ", "), r.Took.Round(time.Millisecond))
+				human.Count(r.Pages, "page"), human.Count(len(r.Themes), "theme"), strings.Join(r.Themes, ", "), r.Took.Round(time.Millisecond))
 		} else {
 			fmt.Fprintf(env.Stderr, "ouchie: rebuilt in %s\n", r.Took.Round(time.Millisecond))
 		}

@@ -18,3 +18,11 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 themes", 1: "1 theme", 2: "2 themes", 28: "28 themes"} {
+		if got := Count(n, "theme"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -10,12 +10,20 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/internal/human"
 )
 
-// galleryTmpl lists every page of every theme with a link per format, in
-// one of the site's languages (?lang=, the default language's otherwise),
-// with links to the others. It uses no script of its own; the preview's
-// script is injected as for a page.
+// thumbQuery asks for a page as a gallery thumbnail: as built, without the
+// preview's script (the gallery reloads itself, and its frames with it; a
+// script per frame would hold one event stream each).
+const thumbQuery = "thumb"
+
+// galleryTmpl shows every page of every theme as a thumbnail, in one of the
+// site's languages (?lang=, the default language's otherwise), with links to
+// the others: the page itself in a lazily loaded frame, laid out at desktop
+// width and scaled down with CSS, linked to the full page, with a link per
+// format. It uses no script of its own; the preview's script is injected as
+// for a page.
 var galleryTmpl = template.Must(template.New("gallery").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -23,22 +31,26 @@ var galleryTmpl = template.Must(template.New("gallery").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ouchie preview · {{.Site}}</title>
 <style>
-:root{color-scheme:light dark;--fg:#1b1b1f;--muted:#5c5f66;--bg:#fff;--line:#e3e4e8;--accent:#0b57d0;--tag:#eef1f6}
-@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a2a6b0;--bg:#16171a;--line:#2c2e33;--accent:#8ab4f8;--tag:#24262b}}
+:root{color-scheme:light dark;--fg:#1b1b1f;--muted:#5c5f66;--bg:#fff;--line:#d5d7dc;--accent:#0b57d0;--tag:#eef1f6}
+@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a2a6b0;--bg:#16171a;--line:#3a3c42;--accent:#8ab4f8;--tag:#24262b}}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header,main{max-width:1100px;margin:0 auto;padding:16px 20px}
+header,main{max-width:1400px;margin:0 auto;padding:16px 20px}
 header{border-bottom:1px solid var(--line)}
 h1{font-size:20px;margin:0}
-h2{font-size:17px;margin:28px 0 8px}
+h2{font-size:17px;margin:28px 0 12px}
 p{margin:4px 0;color:var(--muted)}
 a{color:var(--accent)}
 a:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
-.wrap{overflow-x:auto}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:13px;color:var(--muted);font-weight:600}
-td.id{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
+ul{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:20px}
+li{min-width:0}
+.shot{display:block;position:relative;aspect-ratio:16/10;overflow:hidden;border:1px solid var(--line);border-radius:6px;background:#fff}
+.shot iframe{position:absolute;top:0;left:0;width:1280px;height:800px;border:0;transform:scale(.203);transform-origin:0 0;pointer-events:none}
+@supports (width:1cqw){.shot{container-type:inline-size}.shot iframe{transform:scale(calc(100cqw/1280px))}}
+.shot:hover,.shot:focus-visible{border-color:var(--accent)}
+.id{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
+.t{display:block;margin-top:6px;font-weight:600;overflow-wrap:anywhere}
 .tag{display:inline-block;padding:0 6px;border-radius:4px;background:var(--tag);font-size:13px}
+.links{font-size:13px}
 .links a{margin-right:8px;white-space:nowrap}
 .bad{color:#d93025}
 nav a{margin-inline-end:8px}
@@ -48,7 +60,7 @@ nav a[aria-current]{font-weight:700;color:var(--fg);text-decoration:none}
 <body>
 <header>
 <h1>ouchie preview · {{.Site}}</h1>
-<p>{{.Dir}} · {{len .Pages}} pages × {{len .Themes}} themes ·
+<p>{{.Dir}} · {{.Count}} ·
 {{if .Err}}<span class="bad">the latest build failed</span>: showing the last good one, built {{.Built}}{{else}}built in {{.Took}} at {{.Built}}{{end}}.
 Pages reload themselves when a file changes.</p>
 {{if gt (len .Langs) 1}}<nav aria-label="Languages"><p>Language:
@@ -58,19 +70,15 @@ Pages reload themselves when a file changes.</p>
 {{range .Themes}}{{$t := .Name}}
 <section id="theme-{{$t}}" aria-labelledby="h-{{$t}}">
 <h2 id="h-{{$t}}">{{$t}}{{if .Default}} <span class="tag">default</span>{{end}}</h2>
-<div class="wrap"><table>
-<thead><tr><th scope="col">page</th><th scope="col">status</th><th scope="col">title</th><th scope="col">whose problem</th><th scope="col">open</th></tr></thead>
-<tbody>
-{{range .Pages}}<tr>
-<td class="id"><a href="/{{$t}}/{{.HTML}}">{{.ID}}</a></td>
-<td>{{.Status}}</td>
-<td>{{.Title}}{{if .Untranslated}} <span class="tag">not translated: {{$.Default}} page</span>{{end}}{{if .Aliases}}<br><p>aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}{{$a}}{{end}}</p>{{end}}</td>
-<td><span class="tag">{{.Source}}</span></td>
-<td class="links">{{range .Formats}}<a href="/{{$t}}/{{.Name}}">{{.Format}}</a>{{end}}
-<br><a href="/{{$t}}/{{.HTML}}?request_id=">+ request id</a>{{if .Crashlog}}<a href="/{{$t}}/{{.HTML}}?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</td>
-</tr>
-{{end}}</tbody>
-</table></div>
+<ul>
+{{range .Pages}}<li>
+<a class="shot" href="/{{$t}}/{{.HTML}}" aria-label="{{.ID}}: {{.Title}} ({{$t}})"><iframe loading="lazy" src="/{{$t}}/{{.HTML}}?{{$.Thumb}}" title="{{.ID}} in {{$t}}" tabindex="-1" aria-hidden="true"></iframe></a>
+<span class="t">{{.Title}}</span>{{if .Untranslated}} <span class="tag">not translated: {{$.Default}} page</span>{{end}}
+<p><span class="id">{{.ID}}</span> · {{.Status}} · <span class="tag">{{.Source}}</span>{{if .Aliases}} · aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}{{$a}}{{end}}{{end}}</p>
+<p class="links">{{range .Formats}}<a href="/{{$t}}/{{.Name}}">{{.Format}}</a>{{end}}
+<a href="/{{$t}}/{{.HTML}}?request_id=">+ request id</a>{{if .Crashlog}}<a href="/{{$t}}/{{.HTML}}?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</p>
+</li>
+{{end}}</ul>
 </section>
 {{end}}
 </main>
@@ -102,12 +110,12 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 	st, _ := s.current()
 	d := struct {
 		Site, Dir, Took, Built string
+		Count, Thumb           string
 		Err                    bool
 		Lang, Default          string   // the language shown, the default one
 		Langs                  []string // the site's languages
-		Pages                  []galleryPage
 		Themes                 []galleryTheme
-	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil}
+	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil, Thumb: thumbQuery}
 	if abs, err := filepath.Abs(s.dir); err == nil {
 		d.Dir = abs
 	}
@@ -151,7 +159,7 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 			} else {
 				d.Themes = append(d.Themes, t)
 			}
-			d.Pages = t.Pages
+			d.Count = human.Count(len(t.Pages), "page") + " × " + human.Count(len(g.bundles), "theme")
 		}
 	}
 	var buf bytes.Buffer
@@ -163,7 +171,7 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 	nonce := newNonce()
 	data := inject(buf.Bytes(), st, nonce)
 	h := w.Header()
-	h.Set("Content-Security-Policy", csp(nonce))
+	h.Set("Content-Security-Policy", csp(nonce)+"; frame-src 'self'")
 	h.Set("Content-Type", bundle.ContentType(bundle.HTML))
 	h.Set("Cache-Control", "no-store")
 	_, _ = w.Write(data)

@@ -87,6 +87,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Language", cmp.Or(page.Lang, b.Manifest.Site.Lang))
 	switch format {
 	case bundle.HTML:
+		if q.Has(thumbQuery) { // a gallery thumbnail: the page as built, under the pages' own policy
+			h.Set("Content-Type", bundle.ContentType(format))
+			break
+		}
 		nonce := newNonce()
 		data = inject(data, st, nonce)
 		h.Set("Content-Security-Policy", csp(nonce))
@@ -98,7 +102,11 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", bundle.ContentType(format))
 	}
 	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(page.Status)
+	status := page.Status
+	if q.Has(thumbQuery) {
+		status = http.StatusOK // a view of the page in the gallery, not an error answered
+	}
+	w.WriteHeader(status)
 	_, _ = w.Write(data)
 }
 

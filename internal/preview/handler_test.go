@@ -123,6 +123,49 @@ func TestGalleryLanguages(t *testing.T) {
 	}
 }
 
+// TestGalleryThumbnails: the gallery shows each page of each theme as a
+// lazily loaded, scaled frame of the page, linked to it, with no script of
+// its own; its policy lets it frame its own pages, and a page framed as a
+// thumbnail comes without the preview's script (the gallery reloads them).
+func TestGalleryThumbnails(t *testing.T) {
+	s := open(t, copySite(t))
+	code, hdr, body := get(t, s.URL())
+	if code != 200 {
+		t.Fatalf("gallery: status %d", code)
+	}
+	st, _ := s.current()
+	frames := 0
+	for _, b := range st.good.bundles {
+		for _, p := range b.Manifest.Pages {
+			if p.Lang != "" {
+				continue // a translation: in the gallery of its language
+			}
+			src := "/" + b.Manifest.Theme + "/" + p.Files[bundle.HTML].Name + "?" + thumbQuery
+			if !strings.Contains(body, `<iframe loading="lazy" src="`+html.EscapeString(src)+`"`) {
+				t.Errorf("no thumbnail of %s/%s", b.Manifest.Theme, p.ID)
+			}
+			frames++
+		}
+	}
+	if n := strings.Count(body, "<iframe "); n != frames {
+		t.Errorf("%d frames, want one per page and theme: %d", n, frames)
+	}
+	if n := strings.Count(body, "<script"); n != 1 {
+		t.Errorf("%d scripts in the gallery, want only the preview's reload script", n)
+	}
+	policy := hdr.Get("Content-Security-Policy")
+	if !strings.Contains(policy, "frame-src 'self'") {
+		t.Errorf("the gallery's policy does not allow framing its pages: %s", policy)
+	}
+	code, hdr, page := get(t, s.URL()+"classic/404.html?"+thumbQuery)
+	if code != 200 || strings.Contains(page, "<script") || strings.Contains(page, Marker) {
+		t.Errorf("thumbnail page: status %d, script in it: %v", code, strings.Contains(page, "<script"))
+	}
+	if p := hdr.Get("Content-Security-Policy"); strings.Contains(p, "frame-ancestors") || hdr.Get("X-Frame-Options") != "" {
+		t.Errorf("a page forbids being framed: CSP %q, X-Frame-Options %q", p, hdr.Get("X-Frame-Options"))
+	}
+}
+
 // TestServeSlots: pages are served as built, with slots filled on request
 // and escaped for their format.
 func TestServeSlots(t *testing.T) {
