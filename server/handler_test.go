@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -54,22 +55,41 @@ func TestResponseHeaderKeys(t *testing.T) {
 }
 
 // TestHandlerAllocs: no path of the page handler allocates once warm, the
-// filled ones included (their Content-Length values are cached by length).
+// filled ones included (their Content-Length values are cached by length),
+// whether the bundle has one language or several; with several, each
+// request carries a browser's Accept-Language, matched once and then
+// remembered.
 func TestHandlerAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops buffers at random under the race detector")
 	}
-	srv := handlerServer(t)
-	for _, tt := range handlerCases {
-		req := httptest.NewRequest(http.MethodGet, tt.path, nil)
-		req.Header = headers(tt.headers...)
-		w := &discardWriter{h: http.Header{}}
-		srv.route(w, req) // warm: the crashlog escaped, the length cached
-		if n := testing.AllocsPerRun(100, func() {
-			clear(w.h)
-			srv.route(w, req)
-		}); n != 0 {
-			t.Errorf("%s: %.1f allocations per request, want 0", tt.name, n)
+	multi, err := New(Config{Load: fixed(translated(t, []string{"de", "fr"})), Crashlogs: fakeSource{"web": []byte(benchLog)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-multi.Compressed()
+	for _, s := range []struct {
+		name  string
+		srv   *Server
+		extra []string
+	}{
+		{"one language", handlerServer(t), nil},
+		{"languages, Accept-Language", multi, []string{"Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7"}},
+	} {
+		for _, tt := range handlerCases {
+			req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			req.Header = headers(append(slices.Clone(tt.headers), s.extra...)...)
+			w := &discardWriter{h: http.Header{}}
+			s.srv.route(w, req) // warm: the crashlog escaped, the length cached, the language matched
+			if s.extra != nil && w.h.Get("Content-Language") != "de" {
+				t.Fatalf("%s, %s: Content-Language %q, want de", s.name, tt.name, w.h.Get("Content-Language"))
+			}
+			if n := testing.AllocsPerRun(100, func() {
+				clear(w.h)
+				s.srv.route(w, req)
+			}); n != 0 {
+				t.Errorf("%s, %s: %.1f allocations per request, want 0", s.name, tt.name, n)
+			}
 		}
 	}
 }
