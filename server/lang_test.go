@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -117,30 +116,5 @@ func TestLanguageCacheBounded(t *testing.T) {
 	}
 	if n := len(l.cache); n > maxLangCache {
 		t.Errorf("cache holds %d values, bound %d", n, maxLangCache)
-	}
-}
-
-// TestLanguageAllocs: a browser's Accept-Language, once seen, costs the
-// handler nothing.
-func TestLanguageAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("sync.Pool drops buffers at random under the race detector")
-	}
-	srv, err := New(Config{Load: fixed(translated(t, []string{"de", "fr"}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-srv.Compressed()
-	r, _ := http.NewRequest(http.MethodGet, "/502", nil)
-	r.Header.Set("Accept", browserAccept)
-	r.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
-	r.Header.Set("Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
-	w := &discardWriter{h: http.Header{}}
-	srv.route(w, r)
-	if n := testing.AllocsPerRun(200, func() {
-		clear(w.h)
-		srv.route(w, r)
-	}); n != 0 {
-		t.Errorf("%v allocations per request", n)
 	}
 }
