@@ -250,8 +250,10 @@ func TestBuiltinLabels(t *testing.T) {
 	}
 }
 
-// The default site's HTML is under HAProxy's errorfile limit in every
-// language and theme; the largest page of each language is reported.
+// Every file of the default site, in every format, language and theme, is
+// under HAProxy's errorfile limit (the .http errorfile, the page with its
+// headers, is the one it binds); the largest file of each language is
+// reported.
 func checkSizes(t *testing.T, bundles []*bundle.Bundle) {
 	t.Helper()
 	largest := map[string]string{}
@@ -262,14 +264,15 @@ func checkSizes(t *testing.T, bundles []*bundle.Bundle) {
 			if lang == "" {
 				lang = b.Manifest.Site.Lang
 			}
-			f := p.Files[bundle.HTML]
-			if n := len(b.Files[f.Name]); n > size[lang] {
-				size[lang], largest[lang] = n, b.Manifest.Theme+"/"+f.Name
+			for _, f := range p.Files {
+				if n := len(b.Files[f.Name]); n > size[lang] {
+					size[lang], largest[lang] = n, b.Manifest.Theme+"/"+f.Name
+				}
 			}
 		}
 	}
 	for _, lang := range slices.Sorted(maps.Keys(size)) {
-		t.Logf("%-8s largest page %6d bytes: %s", lang, size[lang], largest[lang])
+		t.Logf("%-8s largest file %6d bytes: %s", lang, size[lang], largest[lang])
 		if size[lang] >= MaxErrorfileSize {
 			t.Errorf("%s is %d bytes, want < %d", largest[lang], size[lang], MaxErrorfileSize)
 		}
