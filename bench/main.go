@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ type config struct {
 	pin        bool
 	buildSizes []int
 	buildDir   string
+	cases      *regexp.Regexp // the serving cases to run; nil for all
 	keep       bool
 }
 
@@ -62,6 +64,7 @@ func parseFlags() (config, error) {
 	flag.BoolVar(&c.pin, "pin", pinDefault, "pin wrk to the first CPU and the servers to the others (taskset)")
 	sizes := flag.String("build", "1000,10000", "page counts of the generated sites to build, comma separated; empty for none")
 	flag.StringVar(&c.buildDir, "build-dir", "auto", "where the generated sites are built: a folder, or auto for a RAM file system (/dev/shm) when it has room, so the figures are ouchie's and not the disk's, else the temporary folder")
+	cases := flag.String("cases", "", "run only the serving cases whose name matches this regular expression (e.g. 'German|^HTML 502, browser$'); empty for all")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (bundle, configs, logs) and print its path")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -69,6 +72,13 @@ func parseFlags() (config, error) {
 	}
 	if c.conns < 1 || c.threads < 1 || c.threads > c.conns || c.rounds < 1 || c.duration < time.Second {
 		return c, errors.New("want -c ≥ -t ≥ 1, -rounds ≥ 1 and -d ≥ 1s")
+	}
+	if *cases != "" {
+		re, err := regexp.Compile(*cases)
+		if err != nil {
+			return c, fmt.Errorf("-cases: %w", err)
+		}
+		c.cases = re
 	}
 	for f := range strings.SplitSeq(*sizes, ",") {
 		if f = strings.TrimSpace(f); f == "" {

@@ -84,6 +84,12 @@ func (b *bench) serveBench(ctx context.Context) error {
 		return err
 	}
 	cs := cases()
+	if re := b.cfg.cases; re != nil {
+		cs = slices.DeleteFunc(cs, func(c *benchCase) bool { return !re.MatchString(c.name) })
+		if len(cs) == 0 {
+			return fmt.Errorf("-cases %q matches no case", re)
+		}
+	}
 	ouchie, skipLog, err := b.startOuchie(ctx, "ouchie.log")
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ type benchCase struct {
 // browser is the header set of a page load in Chromium.
 var browser = []string{"Accept: " + chromeAccept, "Accept-Encoding: " + chromeAcceptEncoding}
 
+// germanBrowser is a page load in Chromium set to German, as it sends it.
+var germanBrowser = append(slices.Clone(browser), "Accept-Language: de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
+
 // ingress is what ingress-nginx's custom default backend receives for an
 // upstream's 502: the client's own headers, plus X-Code, X-Format (the
 // client's Accept) and its context headers, on "/".
@@ -63,7 +66,9 @@ var ingress = append(slices.Clone(browser),
 )
 
 // cases are the four cases of issue 6, the crashlog case again with the
-// Redis store, and the first again with ouchie's access log on. The
+// Redis store, the first again with ouchie's access log on, and a browser
+// asking for German (issue 12): ouchie chooses the language by
+// Accept-Language, nginx serves the German file it is asked for. The
 // crashlog cases' nginx request is for a file holding ouchie's answer,
 // written once ouchie has given it.
 func cases() []*benchCase {
@@ -93,6 +98,12 @@ func cases() []*benchCase {
 			ouchie:    request{path: "/502.html", headers: browser, status: 502},
 			nginx:     request{path: "/502.html", headers: browser, status: 200},
 			accessLog: true,
+		},
+		{
+			name:   "HTML 502, browser in German",
+			ouchie: request{path: "/502.html", headers: germanBrowser, status: 502, contains: `lang="de"`},
+			nginx:  request{path: "/502.de.html", headers: germanBrowser, status: 200, contains: `lang="de"`},
+			target: 0.8,
 		},
 	}
 }
