@@ -75,20 +75,11 @@ func newA11yTab(t *testing.T) context.Context {
 // every focusable element, and motion once prefers-reduced-motion: reduce
 // applies. The viewport is the caller's.
 func a11y(ctx context.Context, url, scheme string) ([]a11yProblem, error) {
-	if err := setMedia(ctx, scheme, "no-preference"); err != nil {
-		return nil, err
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		return nil, err
-	}
-	first, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
-		Problems []a11yProblem `json:"problems"`
-		Tabs     int           `json:"tabs"`
-	}](a11yJS+"\n;__a11y.check()"))
+	first, tabs, err := a11yLoad(ctx, url, scheme)
 	if err != nil {
-		return nil, fmt.Errorf("contrast and structure: %w", err)
+		return nil, err
 	}
-	if err := chromedp.Do(ctx, slices.Repeat([]chromedp.Action[chromedp.Void]{chromedp.KeyEvent("\t")}, first.Tabs)...); err != nil {
+	if err := chromedp.Do(ctx, slices.Repeat([]chromedp.Action[chromedp.Void]{chromedp.KeyEvent("\t")}, tabs)...); err != nil {
 		return nil, fmt.Errorf("press Tab: %w", err)
 	}
 	focus, err := chromedp.Run(ctx, chromedp.Evaluate[[]a11yProblem]("__a11y.focus()"))
@@ -102,7 +93,27 @@ func a11y(ctx context.Context, url, scheme string) ([]a11yProblem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("motion: %w", err)
 	}
-	return slices.Concat(first.Problems, focus, motion), nil
+	return slices.Concat(first, focus, motion), nil
+}
+
+// a11yLoad loads url in the tab in the given colour scheme and runs the
+// contrast and structure checks alone; tabs is how many Tab presses visit
+// every focusable element.
+func a11yLoad(ctx context.Context, url, scheme string) (ps []a11yProblem, tabs int, err error) {
+	if err := setMedia(ctx, scheme, "no-preference"); err != nil {
+		return nil, 0, err
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		return nil, 0, err
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Problems []a11yProblem `json:"problems"`
+		Tabs     int           `json:"tabs"`
+	}](a11yJS+"\n;__a11y.check()"))
+	if err != nil {
+		return nil, 0, fmt.Errorf("contrast and structure: %w", err)
+	}
+	return first.Problems, first.Tabs, nil
 }
 
 // findings gathers the problems of many loads, so one broken element shared
@@ -165,11 +176,16 @@ func (f *findings) report() []string {
 }
 
 // TestThemesAccessible runs the accessibility checks on every page of every
-// theme of the default site, in light and dark, at phone and desktop widths,
-// with a crashlog and request id filled in: text contrast (WCAG 2.2 AA),
-// structure (lang, one h1, no skipped heading level, landmarks, named links
-// and images), a visible focus indicator on everything Tab reaches, and no
-// motion under prefers-reduced-motion: reduce.
+// theme of the default site, in every language of the site (through the
+// server's ?lang=), with a crashlog and request id filled in: text contrast
+// (WCAG 2.2 AA), structure (lang, one h1, no skipped heading level,
+// landmarks, named links and images), a visible focus indicator on
+// everything Tab reaches, and no motion under prefers-reduced-motion:
+// reduce. The default language gets all four in light and dark, at phone
+// and desktop widths. The other languages get contrast and structure, what
+// their words and direction can change, at phone width in dark (the page
+// checks load them in light): focus, motion and the colours are the same
+// CSS in every language.
 func TestThemesAccessible(t *testing.T) {
 	ctx := newA11yTab(t)
 	bundles, err := generator.Build(os.DirFS(repoRoot), generator.Options{Formats: []string{bundle.HTML}})
@@ -181,23 +197,36 @@ func TestThemesAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	requireRightToLeft(t, bundles)
 	for _, b := range bundles {
 		theme := b.Manifest.Theme
 		t.Run(theme, func(t *testing.T) {
 			f := &findings{where: map[a11yProblem]map[string][]string{}, sample: map[a11yProblem]string{}}
-			for _, width := range []int64{phone, desktop} {
-				for _, scheme := range []string{"light", "dark"} {
-					emulate(t, ctx, width, 800, 1, width == phone, scheme)
-					variant := fmt.Sprintf("%s %dpx", scheme, width)
-					for _, p := range b.Manifest.Pages {
-						url := srv.URL + "/" + theme + "/" + p.ID + ".html?crashlog=1&request_id="
-						ps, err := a11y(ctx, url, scheme)
-						if err != nil {
-							t.Fatalf("%s (%s): %v", url, variant, err)
-						}
-						f.add(variant, p.ID, ps)
+			for i, lang := range languages(b) {
+				widths, schemes, check := []int64{phone, desktop}, []string{"light", "dark"}, a11y
+				if i > 0 {
+					widths, schemes = []int64{phone}, []string{"dark"}
+					check = func(ctx context.Context, url, scheme string) ([]a11yProblem, error) {
+						ps, _, err := a11yLoad(ctx, url, scheme)
+						return ps, err
 					}
 				}
+				t.Run(lang, func(t *testing.T) {
+					for _, width := range widths {
+						for _, scheme := range schemes {
+							emulate(t, ctx, width, 800, 1, width == phone, scheme)
+							variant := fmt.Sprintf("%s %s %dpx", lang, scheme, width)
+							for _, p := range pagesIn(b, lang) {
+								url := pageURL(srv, theme, p, lang, "crashlog=1&request_id=")
+								ps, err := check(ctx, url, scheme)
+								if err != nil {
+									t.Fatalf("%s (%s): %v", url, variant, err)
+								}
+								f.add(variant, p.ID, ps)
+							}
+						}
+					}
+				})
 			}
 			for _, msg := range f.report() {
 				t.Errorf("%s", msg)
