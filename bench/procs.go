@@ -113,9 +113,11 @@ func freeAddr() (string, error) {
 }
 
 // waitHTTP polls url until it answers 200, the process exits or the time
-// is up. logFile, when set, is quoted in the error.
+// is up: a minute, since ouchie checks and prepares every file of the
+// bundle (every language's) before it listens, on one pinned CPU that other
+// work may share. logFile, when set, is quoted in the error.
 func waitHTTP(ctx context.Context, p *proc, url, logFile string) error {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	client := &http.Client{Timeout: time.Second}
 	for {
 		resp, err := client.Get(url)
