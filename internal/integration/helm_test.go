@@ -78,7 +78,7 @@ func TestHelmChart(t *testing.T) {
 			map[string]int{"Deployment": 1, "Service": 1}, []string{"--listen"}},
 		{"full values", helmFullValues,
 			map[string]int{"Deployment": 1, "Service": 2, "Secret": 1, "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1},
-			[]string{"--listen", "--theme", "--default-status", "--always-200", "--trust-proxy", "--no-access-log", "--log-format", "--shutdown-timeout", "--dist", "--admin-listen", "--admin-token-file"}},
+			[]string{"--listen", "--theme", "--default-status", "--always-200", "--trusted-proxies", "--no-access-log", "--log-format", "--shutdown-timeout", "--dist", "--admin-listen", "--admin-token-file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
