@@ -48,6 +48,7 @@ type ServeCmd struct {
 	CrashlogStore             string        `help:"Keep pushed crashlogs in Redis, shared by every replica and kept across restarts: redis://[USER:PASSWORD@]HOST:PORT/DB, or rediss://... for TLS. Default: in this process's memory, lost on restart." env:"OUCHIE_CRASHLOG_STORE" placeholder:"URL"`
 	CrashlogStorePasswordFile string        `help:"File holding the password of --crashlog-store, in place of the URL's." env:"OUCHIE_CRASHLOG_STORE_PASSWORD_FILE" placeholder:"FILE"`
 	CrashlogTTL               time.Duration `help:"How long --crashlog-store keeps a pushed crashlog. Default: ${default}." default:"24h" env:"OUCHIE_CRASHLOG_TTL" placeholder:"DURATION"`
+	CrashlogStoreTimeout      time.Duration `help:"How long a page may wait for --crashlog-store when the log is not in memory; past it the page goes out without the log and lookups skip the store for 2 s. Default: ${default}." default:"50ms" env:"OUCHIE_CRASHLOG_STORE_TIMEOUT" placeholder:"DURATION"`
 }
 
 // accessLogDelay is how long an access log line may wait to be written
@@ -328,7 +329,7 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 // be reached yet is only a warning: pages are served without its logs until
 // it can, and the store connects by itself.
 func (c *ServeCmd) openStore(env *Env) (*redisstore.Store, error) {
-	opts := redisstore.Options{URL: c.CrashlogStore, TTL: c.CrashlogTTL, Log: env.Log}
+	opts := redisstore.Options{URL: c.CrashlogStore, TTL: c.CrashlogTTL, Timeout: c.CrashlogStoreTimeout, Log: env.Log}
 	if c.CrashlogStorePasswordFile != "" {
 		pw, err := readPassword(c.CrashlogStorePasswordFile)
 		if err != nil {
