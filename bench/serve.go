@@ -113,6 +113,15 @@ func (b *bench) serveBench(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// ouchie serves as soon as it has prepared its pages and compresses
+	// them in the background: measure it once they are compressed.
+	for _, o := range []*served{ouchie, logged, redis} {
+		if o != nil {
+			if err := waitCompressed(ctx, o); err != nil {
+				return err
+			}
+		}
+	}
 	// server is the ouchie a case measures.
 	server := func(c *benchCase) *served {
 		switch {
@@ -422,4 +431,33 @@ func errorLine(file string) string {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
+}
+
+// waitCompressed waits until s answers /502 with its brotli form, which it
+// has once every page is compressed.
+func waitCompressed(ctx context.Context, s *served) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/502", nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept-Encoding", "br")
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.Header.Get("Content-Encoding") == "br" {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: pages not compressed after 3 minutes", s.name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
