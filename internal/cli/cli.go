@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -215,7 +216,40 @@ func (VersionCmd) Run(env *Env) error {
 	return nil
 }
 
-func versionLine() string { return "ouchie " + Version }
+func versionLine() string {
+	bi, _ := debug.ReadBuildInfo()
+	return "ouchie " + version(Version, bi)
+}
+
+// version is the version to print: the one set at link time (make build,
+// make release), else the module version go install records
+// ("go install github.com/ouchie/ouchie@v1.2.3"), else "dev" with the
+// commit go build records from a git checkout.
+func version(linked string, bi *debug.BuildInfo) string {
+	if linked != "dev" || bi == nil {
+		return linked
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return linked
+	}
+	rev = rev[:min(len(rev), 12)]
+	if modified == "true" {
+		rev += ", modified"
+	}
+	return linked + " (" + rev + ")"
+}
 
 // HelpCmd shows the help of a command, as "ouchie CMD --help" does.
 type HelpCmd struct {
