@@ -11,11 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/internal/testkit"
 )
 
 // tpage describes a page of a test bundle.
@@ -151,38 +151,20 @@ func fixed(b *bundle.Bundle) func() (*bundle.Bundle, error) {
 	return func() (*bundle.Bundle, error) { return b, nil }
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testServer is an open server with a client that never decompresses.
 type testServer struct {
 	*Server
 	url    string
 	client *http.Client
-	log    *syncBuffer // the server's own log
-	access *syncBuffer // the access log
+	log    *testkit.Buffer // the server's own log
+	access *testkit.Buffer // the access log
 }
 
 // open starts a server on 127.0.0.1:0 with the test bundle unless cfg says
 // otherwise, and closes it when the test ends.
 func open(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	ts := &testServer{log: &syncBuffer{}, access: &syncBuffer{}}
+	ts := &testServer{log: &testkit.Buffer{}, access: &testkit.Buffer{}}
 	if cfg.Load == nil {
 		cfg.Load = fixed(makeBundle(t, "A", testPages))
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/internal/testkit"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore/redistest"
 )
 
@@ -24,7 +25,7 @@ import (
 type replica struct {
 	url, admin string
 	sigs       chan<- os.Signal
-	logs       *lockedBuffer
+	logs       *testkit.Buffer
 	wait       func() error
 }
 

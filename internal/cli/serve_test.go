@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,38 +17,22 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/internal/testkit"
 	"github.com/ouchie/ouchie/server"
 )
 
 // repoSite is the repository's own site, the one the binary embeds.
 var repoSite = os.DirFS("../..")
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServe runs c.serve in the background and returns the server's URL,
 // the signal channel that stops it, and a wait for its result.
-func startServe(t *testing.T, c *ServeCmd) (string, chan<- os.Signal, *lockedBuffer, func() error) {
+func startServe(t *testing.T, c *ServeCmd) (string, chan<- os.Signal, *testkit.Buffer, func() error) {
 	t.Helper()
 	return startServeTo(t, c, io.Discard)
 }
 
 // startServeTo is startServe with stdout (the access log) to w.
-func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- os.Signal, *lockedBuffer, func() error) {
+func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- os.Signal, *testkit.Buffer, func() error) {
 	t.Helper()
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
@@ -65,7 +48,7 @@ func startServeTo(t *testing.T, c *ServeCmd, stdout io.Writer) (string, chan<- o
 		// can make the shutdown report requests cut off.
 		c.ShutdownTimeout = 10 * time.Second
 	}
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	env := &Env{Stdout: stdout, Stderr: logs, DefaultSite: repoSite, Log: slog.New(slog.NewTextHandler(logs, nil))}
 	sigs := make(chan os.Signal, 1)
 	ready := make(chan string, 1)
@@ -296,7 +279,7 @@ func TestServeAccessLogFlag(t *testing.T) {
 // line is written by the time the command returns; with it off, nothing is.
 func TestServeAccessLog(t *testing.T) {
 	for _, on := range []bool{true, false} {
-		stdout := &lockedBuffer{}
+		stdout := &testkit.Buffer{}
 		url, sigs, _, wait := startServeTo(t, &ServeCmd{AccessLog: on}, stdout)
 		for _, path := range []string{"/502", "/503", "/404"} {
 			if code, _ := getJSON(t, url+path); code < 400 {
@@ -348,7 +331,7 @@ func TestServeSiteInWorkingDir(t *testing.T) {
 // TestServeTrustProxyDeprecated: the old --trust-proxy still works, as
 // --trusted-proxies private, with a line on stderr saying so.
 func TestServeTrustProxyDeprecated(t *testing.T) {
-	stdout := &lockedBuffer{}
+	stdout := &testkit.Buffer{}
 	url, sigs, logs, wait := startServeTo(t, &ServeCmd{TrustProxy: true, AccessLog: true}, stdout)
 	req, _ := http.NewRequest("GET", url+"/502", nil)
 	req.Header.Set("X-Forwarded-For", "203.0.113.9, 10.0.0.1")

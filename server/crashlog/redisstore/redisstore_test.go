@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ouchie/ouchie/internal/testkit"
 	"github.com/ouchie/ouchie/server/crashlog"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore/redistest"
 )
@@ -128,7 +128,7 @@ func TestMaxApps(t *testing.T) {
 // log (saved before the kill) shows again.
 func TestDown(t *testing.T) {
 	rs := redistest.Start(t)
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	s := open(t, Options{URL: rs.URL, Cooldown: 50 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if _, err := s.Keep(ctx, "web", []byte("boot failed\n")); err != nil {
 		t.Fatal(err)
@@ -235,23 +235,6 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatalf("Redis down: %v, store %v; want ErrUnreachable and a store", err, down)
 	}
 	down.Close()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // BenchmarkLookup compares a lookup of a 64 KiB log held in the client's
