@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
+	"github.com/yuin/goldmark"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -52,7 +53,7 @@ type Site struct {
 	all      []*Page             // Pages and Translations, each page followed by its translations
 	sites    map[string]SiteData // by language
 	fsys     fs.FS
-	bodies   map[string]rendered // by file
+	md       goldmark.Markdown
 }
 
 // Load reads and validates a site: settings, every page and its Markdown.
@@ -67,7 +68,7 @@ func Load(fsys fs.FS) (*Site, error) {
 	}
 	pages, translations := loadPages(c, fsys, langs)
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
-	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, bodies: map[string]rendered{}}
+	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, md: newMarkdown()}
 	if len(s.Themes) == 0 {
 		c.add(ThemesDir, 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
 	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
@@ -79,7 +80,6 @@ func Load(fsys fs.FS) (*Site, error) {
 		}
 	}
 	s.all = linkTranslations(c, pages, translations, langs)
-	md := newMarkdown()
 	warn := &errs{}
 	for _, p := range s.all {
 		if p.broken {
@@ -89,15 +89,18 @@ func Load(fsys fs.FS) (*Site, error) {
 		if p.Lang != "" {
 			s.Translations = append(s.Translations, p)
 		}
-		if body, ok := renderMarkdown(c, md, p); ok {
-			s.bodies[p.File] = body
-		}
+		// Checked here, rendered again by each build of the page: a site
+		// keeps no page's HTML beyond the page.
+		renderMarkdown(c, s.md, p)
 	}
 	checkCatalog(c, pages)
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}
 	missingTranslations(warn, cfgDoc, pages, s.all, langs)
+	for _, p := range s.all {
+		p.doc = nil // the YAML tree is for messages, all given by now
+	}
 	warn.list.Sort()
 	s.Warnings = warn.list
 	s.sites = make(map[string]SiteData, len(langs))
@@ -123,34 +126,11 @@ func Build(fsys fs.FS, opts Options) ([]*bundle.Bundle, error) {
 // Build renders a bundle for each chosen theme, in parallel across pages.
 // Nothing is returned unless every page of every theme rendered.
 func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
-	c := &errs{}
-	formats := opts.Formats
-	if len(formats) == 0 {
-		formats = DefaultFormats
-	}
-	if slices.Contains(formats, FormatAll) {
-		formats = bundle.Formats
-	}
-	for _, f := range formats {
-		if !slices.Contains(bundle.Formats, f) {
-			c.add("--format", 0, 0, "formats are "+strings.Join(bundle.Formats, ",")+", or "+FormatAll, "unknown format %q", f)
-		}
-	}
-	formats = normalizeFormats(formats)
-	names := opts.Themes
-	if len(names) == 0 {
-		names = s.Themes
-	}
-	var themes []*Theme
-	for _, name := range names {
-		if t := loadTheme(c, s.fsys, name); t != nil {
-			themes = append(themes, t)
-		}
-	}
-	if err := c.list.Err(); err != nil {
+	themes, formats, err := s.plan(opts)
+	if err != nil {
 		return nil, err
 	}
-
+	c := &errs{}
 	type job struct {
 		theme int
 		page  int
@@ -178,15 +158,7 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 
 	var out []*bundle.Bundle
 	for ti, t := range themes {
-		b := &bundle.Bundle{
-			Manifest: bundle.Manifest{
-				Version: bundle.Version,
-				Theme:   t.Name,
-				Site: bundle.Settings{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
-					DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme},
-			},
-			Files: map[string][]byte{},
-		}
+		b := &bundle.Bundle{Manifest: s.manifest(t), Files: map[string][]byte{}}
 		for _, r := range results[ti] {
 			if r.errs != nil {
 				c.list = append(c.list, r.errs...)
@@ -196,9 +168,6 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 			for name, data := range r.files {
 				b.Files[name] = data
 			}
-		}
-		if len(s.Config.Languages) > 1 {
-			b.Manifest.Site.Languages = s.Config.Languages
 		}
 		out = append(out, b)
 	}
@@ -211,6 +180,49 @@ func (s *Site) Build(opts Options) ([]*bundle.Bundle, error) {
 		}
 	}
 	return out, nil
+}
+
+// plan checks the formats and loads the themes opts choose.
+func (s *Site) plan(opts Options) ([]*Theme, []string, error) {
+	c := &errs{}
+	formats := opts.Formats
+	if len(formats) == 0 {
+		formats = DefaultFormats
+	}
+	if slices.Contains(formats, FormatAll) {
+		formats = bundle.Formats
+	}
+	for _, f := range formats {
+		if !slices.Contains(bundle.Formats, f) {
+			c.add("--format", 0, 0, "formats are "+strings.Join(bundle.Formats, ",")+", or "+FormatAll, "unknown format %q", f)
+		}
+	}
+	formats = normalizeFormats(formats)
+	names := opts.Themes
+	if len(names) == 0 {
+		names = s.Themes
+	}
+	var themes []*Theme
+	for _, name := range names {
+		if t := loadTheme(c, s.fsys, name); t != nil {
+			themes = append(themes, t)
+		}
+	}
+	return themes, formats, c.list.Err()
+}
+
+// manifest returns the manifest of theme t's bundle, without its pages.
+func (s *Site) manifest(t *Theme) bundle.Manifest {
+	m := bundle.Manifest{
+		Version: bundle.Version,
+		Theme:   t.Name,
+		Site: bundle.Settings{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
+			DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme},
+	}
+	if len(s.Config.Languages) > 1 {
+		m.Site.Languages = s.Config.Languages
+	}
+	return m
 }
 
 // site returns the site-wide data for p's language.
@@ -246,7 +258,11 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		return pageResult{errs: c.list}
 	}
 	site := s.site(p)
-	body := s.bodies[p.File]
+	c := &errs{}
+	body, ok := renderMarkdown(c, s.md, p)
+	if !ok {
+		return pageResult{errs: c.list}
+	}
 	htmlRaw, err := renderHTML(t, site, p, body)
 	if err != nil {
 		return fail(err)
