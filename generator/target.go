@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -30,25 +31,58 @@ var Targets = []string{"netlify", "cloudflare", "s3", "github-pages"}
 //
 // These files are not in the manifest: a server never reads them.
 func AddTarget(b *bundle.Bundle, target string) error {
-	if !slices.Contains(Targets, target) {
-		return fmt.Errorf("unknown target %q (targets are %s)", target, strings.Join(Targets, ", "))
+	if err := checkTarget(target); err != nil {
+		return err
 	}
 	for _, p := range b.Manifest.Pages {
-		f, ok := p.Files[bundle.HTML]
-		if !ok {
-			continue
-		}
-		keys := slices.Clone(p.Aliases)
-		if p.Variant != "" {
-			keys = append(keys, p.Variant)
-		}
-		for _, k := range keys {
-			name := k + langSuffix(p.Lang) + ".html"
+		for _, name := range targetCopies(&p) {
 			if _, taken := b.Files[name]; !taken {
-				b.Files[name] = b.Files[f.Name]
+				b.Files[name] = b.Files[p.Files[bundle.HTML].Name]
 			}
 		}
 	}
+	files, err := targetFiles(target, b.Manifest.Site.Languages, func(id, lang string) (string, bool) {
+		p, ok := b.Translation(id, lang)
+		if !ok || p.Lang != lang {
+			return "", false
+		}
+		f, ok := p.Files[bundle.HTML]
+		return f.Name, ok
+	})
+	maps.Copy(b.Files, files)
+	return err
+}
+
+// checkTarget reports a target that is not one of Targets.
+func checkTarget(target string) error {
+	if !slices.Contains(Targets, target) {
+		return fmt.Errorf("unknown target %q (targets are %s)", target, strings.Join(Targets, ", "))
+	}
+	return nil
+}
+
+// targetCopies returns the other names a static host serves page p's HTML
+// file under: its variant and slug aliases, with its language's suffix.
+func targetCopies(p *bundle.Page) []string {
+	if _, ok := p.Files[bundle.HTML]; !ok {
+		return nil
+	}
+	keys := slices.Clone(p.Aliases)
+	if p.Variant != "" {
+		keys = append(keys, p.Variant)
+	}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k + langSuffix(p.Lang) + ".html"
+	}
+	return names
+}
+
+// targetFiles returns the files a target adds beside the pages, for a site
+// in langs (the default first; empty for one language). html names the HTML
+// file of page id in language lang ("" for the default).
+func targetFiles(target string, langs []string, html func(id, lang string) (string, bool)) (map[string][]byte, error) {
+	files := map[string][]byte{}
 	switch target {
 	case "netlify", "cloudflare":
 		var h strings.Builder
@@ -59,12 +93,12 @@ func AddTarget(b *bundle.Bundle, target string) error {
 		for _, format := range []string{bundle.JSON, bundle.Text, bundle.XML} {
 			fmt.Fprintf(&h, "/*.%s\n  Content-Type: %s\n", format, bundle.ContentType(format))
 		}
-		b.Files["_headers"] = []byte(h.String())
-		if r := netlifyRedirects(b); target == "netlify" && r != nil {
-			b.Files["_redirects"] = r
+		files["_headers"] = []byte(h.String())
+		if r := netlifyRedirects(langs, html); target == "netlify" && r != nil {
+			files["_redirects"] = r
 		}
 	case "github-pages":
-		b.Files[".nojekyll"] = []byte{}
+		files[".nojekyll"] = []byte{}
 	case "s3":
 		type response struct {
 			ErrorCode          int    `json:"ErrorCode"`
@@ -76,21 +110,21 @@ func AddTarget(b *bundle.Bundle, target string) error {
 		allowed := []int{400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
 		var list []response
 		for _, code := range allowed {
-			p, ok := b.Page(fmt.Sprint(code))
+			name, ok := html(fmt.Sprint(code), "")
 			if !ok {
-				p, ok = b.Page(fmt.Sprintf("%dxx", code/100))
+				name, ok = html(fmt.Sprintf("%dxx", code/100), "")
 			}
 			if ok {
-				list = append(list, response{code, "/" + p.Files[bundle.HTML].Name, fmt.Sprint(code), 10})
+				list = append(list, response{code, "/" + name, fmt.Sprint(code), 10})
 			}
 		}
 		out, err := json.MarshalIndent(map[string]any{"Quantity": len(list), "Items": list}, "", "  ")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		b.Files["cloudfront-error-responses.json"] = append(bytes.TrimSpace(out), '\n')
+		files["cloudfront-error-responses.json"] = append(bytes.TrimSpace(out), '\n')
 	}
-	return nil
+	return files, nil
 }
 
 // languageAliases are the Accept-Language tags, besides its own, that
@@ -109,19 +143,18 @@ var languageAliases = map[string][]string{
 // condition matches; a visitor matching none gets its own 404.html.
 // Regional and script tags come first, then bare ones, so that zh-TW finds
 // zh-Hant before zh finds zh-Hans.
-func netlifyRedirects(b *bundle.Bundle) []byte {
+func netlifyRedirects(langs []string, html func(id, lang string) (string, bool)) []byte {
 	type rule struct{ file, codes string }
 	var specific, bare []rule
 	taken := map[string]bool{}
-	for _, lang := range b.Manifest.Site.Languages {
+	for _, lang := range langs {
 		taken[strings.ToLower(lang)] = true
 	}
-	for _, lang := range b.Manifest.Site.Languages {
-		p, ok := b.Translation("404", lang)
-		if !ok || p.Lang == "" {
-			continue
+	for i, lang := range langs {
+		if i == 0 {
+			continue // the default language: 404.html
 		}
-		f, ok := p.Files[bundle.HTML]
+		name, ok := html("404", lang)
 		if !ok {
 			continue
 		}
@@ -136,9 +169,9 @@ func netlifyRedirects(b *bundle.Bundle) []byte {
 			}
 			taken[a] = true
 		}
-		specific = append(specific, rule{f.Name, strings.Join(codes, ",")})
+		specific = append(specific, rule{name, strings.Join(codes, ",")})
 		if len(bareCodes) > 0 {
-			bare = append(bare, rule{f.Name, strings.Join(bareCodes, ",")})
+			bare = append(bare, rule{name, strings.Join(bareCodes, ",")})
 		}
 	}
 	if len(specific) == 0 {
