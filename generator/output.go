@@ -11,8 +11,9 @@ import (
 
 // WriteStats summarises what WriteOut wrote.
 type WriteStats struct {
-	Files int
-	Bytes int64
+	Themes []string // in the order built
+	Files  int
+	Bytes  int64
 }
 
 // WriteOut writes each bundle to out/<theme>/. Every bundle is first written
@@ -25,45 +26,58 @@ func WriteOut(out string, bundles []*bundle.Bundle) (WriteStats, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return st, err
 	}
-	type staged struct{ tmp, dst string }
-	var done []staged
-	cleanup := func() {
-		for _, s := range done {
-			_ = os.RemoveAll(s.tmp)
-		}
-	}
 	for _, b := range bundles {
 		removeStale(out, b.Manifest.Theme)
 	}
+	var staged stagedDirs
+	defer func() { staged.remove() }() // not staged.remove(): that binds the empty list
 	for _, b := range bundles {
-		dst := filepath.Join(out, b.Manifest.Theme)
-		tmp, err := os.MkdirTemp(out, stagingPrefix(b.Manifest.Theme))
+		tmp, err := staged.add(out, b.Manifest.Theme)
 		if err != nil {
-			cleanup()
-			return st, err
-		}
-		done = append(done, staged{tmp, dst})
-		if err := os.Chmod(tmp, 0o755); err != nil {
-			cleanup()
 			return st, err
 		}
 		if err := b.WriteDir(tmp); err != nil {
-			cleanup()
-			return st, fmt.Errorf("write %s: %w", dst, err)
+			return st, fmt.Errorf("write %s: %w", filepath.Join(out, b.Manifest.Theme), err)
 		}
+		st.Themes = append(st.Themes, b.Manifest.Theme)
 		st.Files += len(b.Files) + 1
 		for _, data := range b.Files {
 			st.Bytes += int64(len(data))
 		}
 	}
-	for _, s := range done {
-		if err := swapDir(s.tmp, s.dst); err != nil {
-			cleanup()
-			return st, fmt.Errorf("replace %s: %w", s.dst, err)
-		}
-		_ = os.RemoveAll(s.tmp) // now holds the old bundle, if there was one
+	return st, staged.publish()
+}
+
+// stagedDirs are the folders bundles are written to before each replaces
+// its theme's folder.
+type stagedDirs []struct{ tmp, dst string }
+
+// add creates the staging folder of theme's bundle in out.
+func (d *stagedDirs) add(out, theme string) (string, error) {
+	tmp, err := os.MkdirTemp(out, stagingPrefix(theme))
+	if err != nil {
+		return "", err
 	}
-	return st, nil
+	*d = append(*d, struct{ tmp, dst string }{tmp, filepath.Join(out, theme)})
+	return tmp, os.Chmod(tmp, 0o755)
+}
+
+// publish puts every staged folder in place of its theme's folder.
+func (d stagedDirs) publish() error {
+	for _, s := range d {
+		if err := swapDir(s.tmp, s.dst); err != nil {
+			return fmt.Errorf("replace %s: %w", s.dst, err)
+		}
+	}
+	return nil
+}
+
+// remove deletes the staged folders: unpublished bundles, or the old
+// bundles a publish swapped out.
+func (d stagedDirs) remove() {
+	for _, s := range d {
+		_ = os.RemoveAll(s.tmp)
+	}
 }
 
 // stagingPrefix starts the name of the folder a theme's bundle is written to

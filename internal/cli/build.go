@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,27 +38,20 @@ func (c *BuildCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	bundles, err := site.Build(generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress})
-	if err != nil {
+	// Pages are rendered and written one by one into a staging folder per
+	// theme: memory does not grow with the number of pages.
+	st, err := site.BuildOut(c.Dist, generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress}, c.Target)
+	var out *generator.OutputError
+	switch {
+	case errors.As(err, &out):
+		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Dist, err)
+	case err != nil && c.Target != "" && !slices.Contains(generator.Targets, c.Target):
+		return withHint(err, "--target prepares a bundle for a static host; leave it out for ouchie serve or a router")
+	case err != nil:
 		return err
 	}
-	if c.Target != "" {
-		for _, b := range bundles {
-			if err := generator.AddTarget(b, c.Target); err != nil {
-				return withHint(err, "--target prepares a bundle for a static host; leave it out for ouchie serve or a router")
-			}
-		}
-	}
-	st, err := generator.WriteOut(c.Dist, bundles)
-	if err != nil {
-		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Dist, err)
-	}
-	names := make([]string, len(bundles))
-	for i, b := range bundles {
-		names[i] = b.Manifest.Theme
-	}
 	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s): %s, %s in %s → %s\n",
-		human.Count(len(site.Pages), "page"), translated(site), human.Count(len(bundles), "theme"), strings.Join(names, ", "), human.Count(st.Files, "file"), human.Bytes(st.Bytes),
+		human.Count(len(site.Pages), "page"), translated(site), human.Count(len(st.Themes), "theme"), strings.Join(st.Themes, ", "), human.Count(st.Files, "file"), human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
 }
