@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,8 +20,16 @@ type buildRun struct {
 	pages     int // pages built, as ouchie reports them
 	wall      time.Duration
 	user, sys time.Duration // CPU time
-	maxRSS    int64         // bytes
+	maxRSS    int64         // bytes: the child's VmHWM
+	disk      int64         // bytes written
 	summary   string        // ouchie's "built ..." line
+	hugo      *hugoRun      // the same Markdown built by Hugo
+}
+
+// hugoRun is one timed `hugo` build.
+type hugoRun struct {
+	wall   time.Duration
+	maxRSS int64
 }
 
 func (r buildRun) pagesPerSec() float64 { return float64(r.pages) / r.wall.Seconds() }
@@ -84,11 +94,18 @@ func (b *bench) buildBench(ctx context.Context) error {
 				r.summary = strings.TrimSpace(line)
 			}
 		}
-		fmt.Fprintf(os.Stderr, "bench: build of %d pages: %s, %s pages/s, peak RSS %s\n",
-			r.pages, r.wall.Round(time.Millisecond), thousands(r.pagesPerSec()), mib(r.maxRSS))
-		runs = append(runs, r)
+		r.disk = diskUse(out)
+		fmt.Fprintf(os.Stderr, "bench: build of %d pages: %s, %s pages/s, peak RSS %s, output %s\n",
+			r.pages, r.wall.Round(time.Millisecond), thousands(r.pagesPerSec()), mib(r.maxRSS), mib(r.disk))
 		// The outputs are large (about 12 KiB a page); free the disk now.
 		_ = os.RemoveAll(out)
+		if b.hugo != "" {
+			if r.hugo, err = b.hugoBuild(ctx, site); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "bench: hugo of the same Markdown: %s, peak RSS %s\n", r.hugo.wall.Round(time.Millisecond), mib(r.hugo.maxRSS))
+		}
+		runs = append(runs, r)
 		_ = os.RemoveAll(site)
 	}
 	b.printBuildTable(runs)
@@ -114,4 +131,50 @@ func (b *bench) generateSite(ctx context.Context, dir string, n int) error {
 		}
 	}
 	return nil
+}
+
+// hugoBuild times Hugo building the Markdown of site: a minimal Hugo site
+// whose content folder is site's, with one single-page layout and nothing
+// else (no lists, feeds, sitemap or alias redirects).
+func (b *bench) hugoBuild(ctx context.Context, site string) (*hugoRun, error) {
+	dir := site + "-hugo"
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(dir+"/layouts/_default", 0o755); err != nil {
+		return nil, err
+	}
+	config := fmt.Sprintf("baseURL = \"https://example.com/\"\ncontentDir = %q\ndisableAliases = true\n"+
+		"disableKinds = [\"home\", \"section\", \"taxonomy\", \"term\", \"rss\", \"sitemap\", \"robotstxt\", \"404\"]\n", site+"/content")
+	layout := "<!doctype html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>" +
+		"<p>{{ .Params.summary }}</p>{{ .Content }}</body></html>\n"
+	if err := os.WriteFile(dir+"/hugo.toml", []byte(config), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(dir+"/layouts/_default/single.html", []byte(layout), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, b.hugo, "--quiet", "--source", dir, "--destination", dir+"/public")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	r := &hugoRun{wall: time.Since(start)}
+	if err != nil {
+		return nil, fmt.Errorf("hugo: %v:\n%s", err, indent(strings.TrimSpace(string(out))))
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss << 10
+	}
+	return r, nil
+}
+
+// diskUse returns the bytes the files under dir take.
+func diskUse(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -1,7 +1,7 @@
 // Command bench is `make bench`: it serves the default bundle with
 // `ouchie serve` and with nginx side by side on loopback, drives both with
 // wrk in alternation for the cases of issue 6, and times `ouchie build` on
-// generated sites of 1,000 and 10,000 pages. It prints a table with
+// generated sites of 10,000 and 100,000 pages, and Hugo on the same Markdown. It prints a table with
 // PASS/MISS per target; the targets are informational, so it exits non-zero
 // only when the harness itself fails. Every process it starts is stopped on
 // exit, failure or interrupt. See docs/performance.md.
@@ -46,6 +46,7 @@ type config struct {
 	buildDir   string
 	cases      *regexp.Regexp // the serving cases to run; nil for all
 	keep       bool
+	serve      bool
 }
 
 func parseFlags() (config, error) {
@@ -62,7 +63,8 @@ func parseFlags() (config, error) {
 		pinDefault = false
 	}
 	flag.BoolVar(&c.pin, "pin", pinDefault, "pin wrk to the first CPU and the servers to the others (taskset)")
-	sizes := flag.String("build", "1000,10000", "page counts of the generated sites to build, comma separated; empty for none")
+	flag.BoolVar(&c.serve, "serve", true, "run the serving benchmark; -serve=false times the builds alone")
+	sizes := flag.String("build", "10000,100000", "page counts of the generated sites to build, comma separated; empty for none")
 	flag.StringVar(&c.buildDir, "build-dir", "auto", "where the generated sites are built: a folder, or auto for a RAM file system (/dev/shm) when it has room, so the figures are ouchie's and not the disk's, else the temporary folder")
 	cases := flag.String("cases", "", "run only the serving cases whose name matches this regular expression (e.g. 'German|^HTML 502, browser$'); empty for all")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (bundle, configs, logs) and print its path")
@@ -128,8 +130,10 @@ func run(ctx context.Context, cfg config) error {
 	}()
 
 	b.printEnv()
-	if err := b.serveBench(ctx); err != nil {
-		return err
+	if cfg.serve {
+		if err := b.serveBench(ctx); err != nil {
+			return err
+		}
 	}
 	if len(cfg.buildSizes) > 0 {
 		if err := b.buildBench(ctx); err != nil {
@@ -148,6 +152,7 @@ type bench struct {
 	ouchie  string // absolute path of the binary
 	wrkPath string
 	nginx   string
+	hugo    string // "" when missing: builds are not compared
 	luaPath string
 	procs   procs
 	cpus    struct{ wrk, servers string }
@@ -168,6 +173,10 @@ func newBench(cfg config) (*bench, error) {
 	}
 	if b.nginx, err = lookNginx(); err != nil {
 		return nil, err
+	}
+	if b.hugo, err = exec.LookPath("hugo"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: hugo not found: builds are not compared with it (hint: apt-get install hugo)")
+		b.hugo = ""
 	}
 	if b.dir, err = os.MkdirTemp("", "ouchie-bench-"); err != nil {
 		return nil, err
