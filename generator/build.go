@@ -5,6 +5,7 @@ package generator
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -60,51 +61,35 @@ type Site struct {
 // Themes are checked by Build, which parses the ones it needs. The error, if
 // any, is an ErrorList holding every problem found.
 func Load(fsys fs.FS) (*Site, error) {
-	c := &errs{}
+	c, warn := &errs{}, &errs{}
 	cfg, cfgDoc, logo := loadConfig(c, fsys)
-	var langs []string
+	l := &loader{c: c, warn: warn, fsys: fsys, md: newMarkdown(), svgs: map[string]template.HTML{}}
 	if cfg != nil {
-		langs = cfg.Languages
+		l.langs = cfg.Languages
 	}
-	pages, translations := loadPages(c, fsys, langs)
+	pages, translations := l.loadPages()
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
-	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, md: newMarkdown()}
+	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, md: l.md}
 	if len(s.Themes) == 0 {
 		c.add(ThemesDir, 0, 0, "a theme is a folder themes/NAME/ holding theme.yaml and layouts/", "the site has no themes")
 	} else if cfg != nil && !slices.Contains(s.Themes, cfg.Theme) {
 		cfgDoc.add(c, "$.theme", "the site's themes are: "+strings.Join(s.Themes, ", "), "default theme %q does not exist", cfg.Theme)
 	}
-	for _, p := range pages {
-		if !p.broken {
-			p.loadIllustration(c, fsys)
-		}
-	}
-	s.all = linkTranslations(c, pages, translations, langs)
-	warn := &errs{}
+	s.all = linkTranslations(c, pages, translations, l.langs)
 	for _, p := range s.all {
-		if p.broken {
-			continue
-		}
-		p.checkPlaceholders(warn)
-		if p.Lang != "" {
+		if p.Lang != "" && !p.broken {
 			s.Translations = append(s.Translations, p)
 		}
-		// Checked here, rendered again by each build of the page: a site
-		// keeps no page's HTML beyond the page.
-		renderMarkdown(c, s.md, p)
 	}
-	checkCatalog(c, pages)
+	checkCatalog(c, fsys, pages)
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}
-	missingTranslations(warn, cfgDoc, pages, s.all, langs)
-	for _, p := range s.all {
-		p.doc = nil // the YAML tree is for messages, all given by now
-	}
+	missingTranslations(warn, cfgDoc, pages, s.all, l.langs)
 	warn.list.Sort()
 	s.Warnings = warn.list
-	s.sites = make(map[string]SiteData, len(langs))
-	for _, lang := range langs {
+	s.sites = make(map[string]SiteData, len(l.langs))
+	for _, lang := range l.langs {
 		s.sites[lang] = SiteData{
 			Name: cfg.Brand.Name, Lang: lang, Dir: textDir(lang), Accent: cssColor(cfg.Brand.Accent), Logo: logo,
 			Links:  Links{Homepage: cfg.Links.Homepage, Support: cfg.Links.Support, Status: cfg.Links.Status},
@@ -259,8 +244,20 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 	}
 	site := s.site(p)
 	c := &errs{}
-	body, ok := renderMarkdown(c, s.md, p)
-	if !ok {
+	q, err := p.reread(s.fsys)
+	switch {
+	case errors.Is(err, errChanged):
+		c.add(p.File, 0, 0, "build again once it is saved", "%v", err)
+	case err != nil:
+		c.readError(p.File, err)
+	}
+	if err != nil {
+		return pageResult{errs: c.list}
+	}
+	p = q
+	body, err := renderMarkdown(s.md, p)
+	if err != nil {
+		c.add(p.File, p.bodyLine, 1, "", "%v", err)
 		return pageResult{errs: c.list}
 	}
 	htmlRaw, err := renderHTML(t, site, p, body)

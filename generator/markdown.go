@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"html/template"
 	"strconv"
@@ -30,16 +31,18 @@ type rendered struct {
 	Text string
 }
 
-// renderMarkdown converts a page body. Raw HTML is an error at its position:
-// safe mode would silently drop it, and the author would never know.
-func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
+// checkMarkdown checks a page body: what Markdown would decode into a
+// refused character, nesting over the cap, images that are not inline, and
+// raw HTML, an error at its position (safe mode would silently drop it, and
+// the author would never know). Load checks every page; rendering it again
+// (renderMarkdown) needs no checks, the file being the same.
+func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 	if !checkCharRefs(c, p) || !checkNesting(c, p) {
-		return rendered{}, false
+		return false
 	}
-	reader := text.NewReader(p.Body)
-	doc := md.Parser().Parse(reader)
+	doc := md.Parser().Parse(text.NewReader(p.body))
 	if !checkTreeDepth(c, p, doc) {
-		return rendered{}, false
+		return false
 	}
 	ok, lastLine := true, 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -62,30 +65,32 @@ func renderMarkdown(c *errs, md goldmark.Markdown, p *Page) (rendered, bool) {
 			}
 		}
 		if at >= 0 {
-			line, col := lineCol(p.Body, at)
+			line, col := lineCol(p.body, at)
 			ok = false
 			if line == lastLine {
 				return ast.WalkSkipChildren, nil // one report per line is enough
 			}
 			lastLine = line
-			c.add(p.File, p.BodyLine+line-1, col, "write Markdown only; themes add the markup around it",
+			c.add(p.File, p.bodyLine+line-1, col, "write Markdown only; themes add the markup around it",
 				"raw HTML is not allowed in pages")
 			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil
 	})
-	if !ok {
-		return rendered{}, false
-	}
+	return ok
+}
+
+// renderMarkdown converts a page body checked by checkMarkdown.
+func renderMarkdown(md goldmark.Markdown, p *Page) (rendered, error) {
+	doc := md.Parser().Parse(text.NewReader(p.body))
 	var buf bytes.Buffer
-	if err := md.Renderer().Render(&buf, p.Body, doc); err != nil {
-		c.add(p.File, p.BodyLine, 1, "", "render Markdown: %v", err)
-		return rendered{}, false
+	if err := md.Renderer().Render(&buf, p.body, doc); err != nil {
+		return rendered{}, fmt.Errorf("render Markdown: %w", err)
 	}
 	return rendered{
-		HTML: template.HTML(buf.String()), // #nosec: goldmark in safe mode, raw HTML rejected above
-		Text: plainText(doc, p.Body),
-	}, true
+		HTML: template.HTML(buf.String()), // #nosec: goldmark in safe mode, raw HTML rejected by checkMarkdown
+		Text: plainText(doc, p.body),
+	}, nil
 }
 
 // lineCol converts a byte offset into a 1-based line and column.

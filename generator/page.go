@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"html/template"
 	"io/fs"
 	"path"
@@ -11,6 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/parser"
+	"github.com/yuin/goldmark"
 )
 
 // Page is one parsed content page.
@@ -22,11 +26,15 @@ type Page struct {
 	Fallback     bool   // a "4xx"/"5xx" page
 	Variant      string
 	Meta         FrontMatter
-	Body         []byte // Markdown after the front matter
-	BodyLine     int    // line of the file where Body starts
 	Illustration template.HTML
-	doc          *yamlDoc
-	broken       bool // front matter did not decode; reported already
+	// A loaded site keeps of a page only the fields above: its YAML tree
+	// and its Markdown are at hand while the page is read and checked (see
+	// loader), and its Markdown again while it is rendered (see reread).
+	doc      *yamlDoc
+	body     []byte // Markdown after the front matter
+	bodyLine int    // line of the file where body starts
+	sum      uint64 // hash of the file as it was read, see reread
+	broken   bool   // front matter did not decode; reported already
 }
 
 // FrontMatter holds the fields a page may set.
@@ -78,16 +86,29 @@ func PageStatus(id string) (string, bool) {
 // maxPageSize caps a Markdown file; an error page is short.
 const maxPageSize = 256 << 10
 
+// loader reads a site's pages one at a time and checks each while its
+// YAML tree and Markdown are at hand, then forgets them: what a page keeps
+// is its name, front matter fields and illustration, so memory grows by
+// little more than a manifest entry a page.
+type loader struct {
+	c     *errs // errors
+	warn  *errs // warnings, see Site.Warnings
+	fsys  fs.FS
+	langs []string // the site's languages; nil when ouchie.yaml could not be read
+	md    goldmark.Markdown
+	svgs  map[string]template.HTML // sanitized illustrations by file, shared by the pages naming one
+}
+
 // loadPages reads every content/*.md of the site: the pages in the default
-// language, and the translations (content/<id>.<lang>.md) into langs.
-func loadPages(c *errs, fsys fs.FS, langs []string) (pages, translations []*Page) {
-	entries, err := fs.ReadDir(fsys, ContentDir)
+// language, and the translations (content/<id>.<lang>.md) into l.langs.
+func (l *loader) loadPages() (pages, translations []*Page) {
+	entries, err := fs.ReadDir(l.fsys, ContentDir)
 	if err != nil {
 		hint := hintFor(err)
 		if hint == "" {
 			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
 		}
-		c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
+		l.c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
 		return nil, nil
 	}
 	for _, e := range entries {
@@ -96,31 +117,49 @@ func loadPages(c *errs, fsys fs.FS, langs []string) (pages, translations []*Page
 		}
 		file := "content/" + e.Name()
 		if id, lang, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".md"), "."); ok {
-			if t := loadTranslation(c, fsys, file, id, lang, langs); t != nil {
+			if t := l.loadTranslation(file, id, lang); t != nil {
 				translations = append(translations, t)
 			}
-		} else if p := loadPage(c, fsys, file); p != nil {
+		} else if p := l.loadPage(file); p != nil {
 			pages = append(pages, p)
 		}
 	}
 	return pages, translations
 }
 
-func loadPage(c *errs, fsys fs.FS, file string) *Page {
+func (l *loader) loadPage(file string) *Page {
+	c := l.c
 	p := newPage(c, file, strings.TrimSuffix(path.Base(file), ".md"))
 	if p == nil {
 		return nil
 	}
-	clean, found := p.read(c, fsys, pageFields)
+	clean, found := p.read(c, l.fsys, pageFields)
 	if !found {
 		return nil
 	}
+	defer p.forget()
 	if p.broken {
 		return p // still a page of the site, so it isn't also reported missing
 	}
 	p.check(c)
 	p.checkText(c, clean)
+	if !p.broken {
+		p.loadIllustration(c, l.fsys, l.svgs)
+		l.checkBody(p)
+	}
 	return p
+}
+
+// checkBody checks the Markdown of a page read well: placeholder text left
+// in it is a warning, what cannot be rendered an error.
+func (l *loader) checkBody(p *Page) {
+	p.checkPlaceholders(l.warn)
+	checkMarkdown(l.c, l.md, p)
+}
+
+// forget drops what reading and checking p needed and building it does not.
+func (p *Page) forget() {
+	p.doc, p.body = nil, nil
 }
 
 // newPage returns the page of file, named by id, or reports a bad name.
@@ -155,13 +194,14 @@ func (p *Page) read(c *errs, fsys fs.FS, fields string) (clean, found bool) {
 		return false, false
 	}
 	clean = checkText(c, p.File, src)
+	p.sum = maphash.Bytes(sourceSeed, src)
 	fm, body, bodyLine, ok := splitFrontMatter(src)
 	if !ok {
 		c.add(p.File, 1, 1, "start the file with a line \"---\", the YAML fields, and another \"---\"", "missing front matter")
 		p.broken = true
 		return clean, true
 	}
-	p.Body, p.BodyLine = body, bodyLine
+	p.body, p.bodyLine = body, bodyLine
 	p.doc, ok = decodeYAML(c, p.File, 1, fm, &p.Meta, fields)
 	p.broken = !ok
 	return clean, true
@@ -225,8 +265,9 @@ func (p *Page) checkWords(c *errs) {
 	}
 }
 
-// loadIllustration reads the SVG a page names, from beside the page.
-func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
+// loadIllustration reads the SVG a page names, from beside the page. svgs
+// holds the ones read already, by file.
+func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HTML) {
 	name := p.Meta.Illustration
 	if name == "" {
 		return
@@ -234,6 +275,10 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
 	file := path.Join(path.Dir(p.File), name)
 	if !fs.ValidPath(file) || !strings.HasPrefix(file, "content/") || path.Ext(name) != ".svg" {
 		p.doc.add(c, "$.illustration", "name an .svg file in content/", "bad illustration %q", name)
+		return
+	}
+	if svg, ok := svgs[file]; ok {
+		p.Illustration = svg
 		return
 	}
 	data, err := fs.ReadFile(fsys, file)
@@ -247,32 +292,41 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS) {
 	}
 	if p.Illustration, err = sanitizeSVG(data); err != nil {
 		p.doc.add(c, "$.illustration", "", "illustration %s: %v", file, err)
+		return
 	}
+	svgs[file] = p.Illustration
 }
 
-// checkCatalog finds duplicate keys and missing pages across the site.
-func checkCatalog(c *errs, pages []*Page) {
+// checkCatalog finds duplicate keys and missing pages across the site. The
+// pages' YAML trees are gone: a duplicate's position is found by reading its
+// page's front matter again.
+func checkCatalog(c *errs, fsys fs.FS, pages []*Page) {
 	type owner struct {
-		page *Page
-		path string
+		page  *Page
+		alias int // the key's place in page.Meta.Aliases; -1 for its id or variant
 	}
 	keys := map[string]owner{}
-	claim := func(p *Page, key, at, what string) {
+	claim := func(p *Page, key string, alias int, what string) {
 		k := strings.ToLower(key)
-		if o, dup := keys[k]; dup {
-			p.doc.add(c, at, "every status, variant and alias selects exactly one page",
-				"duplicate %s %q: already used by %s", what, key, o.page.File)
+		o, dup := keys[k]
+		if !dup {
+			keys[k] = owner{p, alias}
 			return
 		}
-		keys[k] = owner{p, at}
+		at := "$.status"
+		if alias >= 0 {
+			at = fmt.Sprintf("$.aliases[%d]", alias)
+		}
+		p.frontMatter(fsys).add(c, at, "every status, variant and alias selects exactly one page",
+			"duplicate %s %q: already used by %s", what, key, o.page.File)
 	}
 	// Ids and variants first, so an alias that collides is the one reported.
 	for _, p := range pages {
-		claim(p, p.ID, "$.status", "page")
+		claim(p, p.ID, -1, "page")
 	}
 	for _, p := range pages {
 		if p.Variant != "" && !p.broken {
-			claim(p, p.Variant, "$.status", "variant")
+			claim(p, p.Variant, -1, "variant")
 		}
 	}
 	for _, p := range pages {
@@ -280,7 +334,7 @@ func checkCatalog(c *errs, pages []*Page) {
 			continue
 		}
 		for i, a := range p.Meta.Aliases {
-			claim(p, a, fmt.Sprintf("$.aliases[%d]", i), "alias")
+			claim(p, a, i, "alias")
 		}
 	}
 	ids := make([]string, 0, len(pages))
@@ -293,6 +347,46 @@ func checkCatalog(c *errs, pages []*Page) {
 				"missing fallback page")
 		}
 	}
+}
+
+// frontMatter reads p's front matter again, for the position of a message
+// about it (see loader). If the file cannot be read, its messages point at
+// its first field.
+func (p *Page) frontMatter(fsys fs.FS) *yamlDoc {
+	doc := &yamlDoc{file: p.File, lineOff: 1}
+	src, err := fs.ReadFile(fsys, p.File)
+	if err != nil || len(src) > maxPageSize {
+		return doc
+	}
+	fm, _, _, ok := splitFrontMatter(src)
+	if !ok {
+		return doc
+	}
+	if f, err := parser.ParseBytes(bytes.TrimPrefix(fm, []byte(byteOrderMark)), parser.ParseComments); err == nil {
+		doc.ast = f
+	}
+	return doc
+}
+
+// sourceSeed seeds the hash of each page's file (Page.sum).
+var sourceSeed = maphash.MakeSeed()
+
+// errChanged is a page whose file changed after Load read it.
+var errChanged = errors.New("changed while the site was built")
+
+// reread returns a copy of p with its Markdown, read again: a loaded site
+// keeps no page's text. The file must be as Load read and checked it.
+func (p *Page) reread(fsys fs.FS) (*Page, error) {
+	src, err := fs.ReadFile(fsys, p.File)
+	if err != nil {
+		return nil, err
+	}
+	if maphash.Bytes(sourceSeed, src) != p.sum {
+		return nil, errChanged
+	}
+	q := *p
+	_, q.body, q.bodyLine, _ = splitFrontMatter(src)
+	return &q, nil
 }
 
 // byteOrderMark is UTF-8's, which some editors put at the start of a file.

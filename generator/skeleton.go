@@ -53,9 +53,9 @@ func (p *Page) checkPlaceholders(w *errs) {
 	if strings.TrimSpace(p.Meta.Summary) == placeholderSummary {
 		p.doc.add(w, "$.summary", hint, "summary is still the placeholder")
 	}
-	for i, line := range bytes.Split(p.Body, []byte("\n")) {
+	for i, line := range bytes.Split(p.body, []byte("\n")) {
 		if s := string(bytes.TrimSpace(line)); s == placeholderBody || s == placeholderCheck {
-			w.add(p.File, p.BodyLine+i, 1, hint, "placeholder text %q", s)
+			w.add(p.File, p.bodyLine+i, 1, hint, "placeholder text %q", s)
 		}
 	}
 }

@@ -150,10 +150,13 @@ func TestBuildOutFailureKeepsOldOutput(t *testing.T) {
 	}
 }
 
-// TestBuildOutMemory: the heap a streaming build needs does not grow with
-// the number of pages. It builds generated sites of 1,000 and 4,000 pages
-// and compares the most live heap seen during each build, less the heap
-// of the loaded site: holding the output would need 12 KiB more a page.
+// TestBuildOutMemory: the heap a build needs, loading the site and
+// streaming its bundle, does not grow with the number of pages beyond a
+// small index entry a page (its id, front matter fields and aliases, which
+// the manifest and the checks across pages need). It loads and builds
+// generated sites of 1,000 and 4,000 pages and compares the most live heap
+// seen during each, from before Load: a page's YAML tree and Markdown are
+// several KiB, its files 12 KiB.
 func TestBuildOutMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds 5,000 pages")
@@ -166,24 +169,24 @@ func TestBuildOutMemory(t *testing.T) {
 		if err := os.CopyFS(dir, generatedSite(t, n)); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Load(os.DirFS(dir))
-		if err != nil {
-			t.Fatal(formatErr(err))
-		}
 		start := time.Now()
 		growth[n] = peakHeapGrowth(t, func() {
+			s, err := Load(os.DirFS(dir))
+			if err != nil {
+				t.Fatal(formatErr(err))
+			}
 			if _, err := s.BuildOut(t.TempDir(), Options{Formats: bundle.Formats}, ""); err != nil {
 				t.Fatal(formatErr(err))
 			}
 		})
 		t.Logf("%d pages in %s", n, time.Since(start))
-		runtime.KeepAlive(s)
 	}
-	t.Logf("heap growth while building: 1,000 pages %d KiB, 4,000 pages %d KiB", growth[1000]>>10, growth[4000]>>10)
-	// 3,000 more pages may cost less than 2 KiB each: the samples are noisy
-	// (up to about 0.8 KiB a page seen), a page's files take 12 KiB.
+	t.Logf("heap while loading and building: 1,000 pages %d KiB, 4,000 pages %d KiB", growth[1000]>>10, growth[4000]>>10)
+	// 3,000 more pages may cost 2 KiB each at most: what a loaded site keeps
+	// of a generated page is about 0.5 KiB, and the samples are noisy. Its
+	// YAML tree and Markdown, kept until the build, took 6 KiB a page.
 	if extra := int64(growth[4000]) - int64(growth[1000]); extra > 3000*2048 {
-		t.Errorf("4,000 pages needed %d KiB more heap than 1,000: the build holds pages", extra>>10)
+		t.Errorf("4,000 pages needed %d KiB more heap than 1,000 (%d bytes a page): the build holds pages", extra>>10, extra/3000)
 	}
 }
 
@@ -220,4 +223,25 @@ func peakHeapGrowth(t *testing.T, f func()) uint64 {
 		return 0
 	}
 	return peak - base
+}
+
+// TestBuildPageChanged: a loaded site keeps no page's Markdown, and a build
+// reads each page again: a page whose file changed since Load (checked as it
+// was then) is an error of the build, not rendered unchecked.
+func TestBuildPageChanged(t *testing.T) {
+	site := baseSite(t)
+	s, err := Load(site)
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	site["content/404.md"].Data = append(site["content/404.md"].Data, "\n<script>alert(1)</script>\n"...)
+	_, err = s.Build(Options{})
+	want := "content/404.md: changed while the site was built\nhint: build again once it is saved\n"
+	if got := formatErr(err); got != want {
+		t.Errorf("build after a page changed:\n%swant\n%s", got, want)
+	}
+	_, err = s.BuildOut(t.TempDir(), Options{}, "")
+	if got := formatErr(err); got != want {
+		t.Errorf("streamed build after a page changed:\n%swant\n%s", got, want)
+	}
 }

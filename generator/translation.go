@@ -22,9 +22,9 @@ const translationFields = "a translation sets only title and summary (and has it
 // default-language page.
 var inherited = []string{"status", "source", "aliases", "crashlog", "retry_after", "illustration"}
 
-// loadTranslation reads content/<id>.<lang>.md. langs are the site's
-// languages, nil when ouchie.yaml could not be read (then any is taken).
-func loadTranslation(c *errs, fsys fs.FS, file, id, lang string, langs []string) *Page {
+// loadTranslation reads content/<id>.<lang>.md.
+func (l *loader) loadTranslation(file, id, lang string) *Page {
+	c, langs := l.c, l.langs
 	if langs != nil && (lang == langs[0] || !slices.Contains(langs, lang)) {
 		if lang == langs[0] {
 			c.add(file, 0, 0, "rename it content/"+id+".md", "%s is the default language: its pages have no language in their name", lang)
@@ -38,10 +38,11 @@ func loadTranslation(c *errs, fsys fs.FS, file, id, lang string, langs []string)
 		return nil
 	}
 	p.Lang = lang
-	clean, found := p.read(c, fsys, translationFields)
+	clean, found := p.read(c, l.fsys, translationFields)
 	if !found {
 		return nil
 	}
+	defer p.forget()
 	if p.broken {
 		return p
 	}
@@ -52,6 +53,9 @@ func loadTranslation(c *errs, fsys fs.FS, file, id, lang string, langs []string)
 	}
 	p.checkWords(c)
 	p.checkText(c, clean)
+	if !p.broken {
+		l.checkBody(p)
+	}
 	return p
 }
 
@@ -181,5 +185,5 @@ func TranslationSkeleton(fsys fs.FS, id, lang string) ([]byte, error) {
 	}
 	out := fmt.Appendf(nil, "---\n# The %s translation of %s: translate the title, the summary and the text\n# below. Everything else (status, source, aliases, ...) is %s's.\n%s---\n",
 		lang, file, file, fm)
-	return append(out, p.Body...), nil
+	return append(out, p.body...), nil
 }
