@@ -300,3 +300,15 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestIndexMarker: indexMarker finds what bytes.IndexAny finds, in text
+// around, before and after the markers, slotClose and other private-use
+// characters that share their first bytes included.
+func TestIndexMarker(t *testing.T) {
+	for _, s := range []string{"", "plain", slotOpen, "a" + slotClose + "b" + slotOpen + "c", "\uE004\uE00F" + wrapClose,
+		"é" + wrapOpen, "\xee\x80", "x\xee", "\xee\x80\x81\xee\x80", "\xe0\xee\x80\x80", slotClose + "\ue0ff" + slotOpen} {
+		if got, want := indexMarker([]byte(s)), bytes.IndexAny([]byte(s), slotOpen+wrapOpen+wrapClose); got != want {
+			t.Errorf("indexMarker(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

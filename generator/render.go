@@ -95,7 +95,7 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	afterAt := 0     // where that slot's after starts in out.data
 	dropped := false // the slot inside was left out, and so is the text around it
 	for {
-		i := bytes.IndexAny(raw, slotOpen+wrapOpen+wrapClose)
+		i := indexMarker(raw)
 		if i < 0 {
 			break
 		}
@@ -161,6 +161,27 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 		return out, errors.New(errCutApart)
 	}
 	return out, nil
+}
+
+// markerPrefix is the UTF-8 of slotOpen, wrapOpen and wrapClose less their
+// last byte, which is 0x80, 0x82 or 0x83 (slotClose's is 0x81).
+const markerPrefix = "\xee\x80"
+
+// indexMarker returns the offset of the first slotOpen, wrapOpen or
+// wrapClose in data, or -1: bytes.IndexAny(data, slotOpen+wrapOpen+wrapClose)
+// without decoding every rune on the way (a lead byte, 0xee is never inside
+// another character).
+func indexMarker(data []byte) int {
+	for at := 0; ; {
+		i := bytes.Index(data[at:], []byte(markerPrefix))
+		if i < 0 || at+i+2 >= len(data) {
+			return -1
+		}
+		at += i + 2
+		if b := data[at]; b == 0x80 || b == 0x82 || b == 0x83 {
+			return at - 2
+		}
+	}
 }
 
 // escapedMarker finds a slot marker that an escaper rewrote (URL, JS or CSS
