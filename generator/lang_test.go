@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -193,6 +194,21 @@ func TestMissingTranslationsWarn(t *testing.T) {
 	}
 	if s, err := Load(baseSite(t)); err != nil || len(s.Warnings) != 0 {
 		t.Errorf("a site in one language: err %v, warnings %v", err, s.Warnings)
+	}
+	// A warning names 10 pages at most: a site of 100,000 pages would
+	// otherwise hold a list of them per language, and print it.
+	site := langSite(t)
+	for i := range 20 {
+		site[fmt.Sprintf("content/500-extra-%02d.md", i)] = &fstest.MapFile{Data: []byte("---\nstatus: 500\ntitle: T\nsummary: S.\nsource: app\n---\nText.\n")}
+	}
+	s, err := Load(site)
+	if err != nil {
+		t.Fatal(formatErr(err))
+	}
+	want = "ouchie.yaml:8:17: de: 23 of 25 pages not translated (visitors get them in en): 500-extra-00, 500-extra-01, 500-extra-02, " +
+		"500-extra-03, 500-extra-04, 500-extra-05, 500-extra-06, 500-extra-07, 500-extra-08, 500-extra-09 and 13 more"
+	if got := s.Warnings[0].Error(); got != want {
+		t.Errorf("warning\n%s\nwant\n%s", got, want)
 	}
 }
 

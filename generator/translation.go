@@ -111,27 +111,40 @@ func linkTranslations(c *errs, pages, translations []*Page, langs []string) []*P
 
 // missingTranslations warns, once per language, about the pages that have
 // no translation into it: visitors asking for it get the default language's.
+// A warning names the first maxNamed of them.
 func missingTranslations(w *errs, doc *yamlDoc, pages, all []*Page, langs []string) {
 	has := map[[2]string]bool{}
 	for _, p := range all {
-		has[[2]string{p.ID, p.Lang}] = true
+		if p.Lang != "" {
+			has[[2]string{p.ID, p.Lang}] = true
+		}
 	}
 	for i, lang := range langs[1:] {
-		var missing []string
+		var named []string
+		missing := 0
 		for _, p := range pages {
 			if !has[[2]string{p.ID, lang}] {
-				missing = append(missing, p.ID)
+				if missing++; missing <= maxNamed {
+					named = append(named, p.ID)
+				}
 			}
 		}
-		if len(missing) == 0 {
+		if missing == 0 {
 			continue
+		}
+		list := strings.Join(named, ", ")
+		if missing > maxNamed {
+			list += fmt.Sprintf(" and %d more", missing-maxNamed)
 		}
 		doc.add(w, fmt.Sprintf("$.languages[%d]", i+1),
 			fmt.Sprintf("write content/ID.%s.md for each (`ouchie new ID --lang %s` starts one)", lang, lang),
 			"%s: %d of %d pages not translated (visitors get them in %s): %s",
-			lang, len(missing), len(pages), langs[0], strings.Join(missing, ", "))
+			lang, missing, len(pages), langs[0], list)
 	}
 }
+
+// maxNamed is how many pages a warning about many names.
+const maxNamed = 10
 
 // langSuffix is what a page's files add to its id: ".de" for German, nothing
 // for the default language.
