@@ -257,7 +257,7 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 	p = q
 	body, err := renderMarkdown(s.md, p)
 	if err != nil {
-		c.add(p.File, p.bodyLine, 1, "", "%v", err)
+		c.add(p.File, p.src.line, 1, "", "%v", err)
 		return pageResult{errs: c.list}
 	}
 	htmlRaw, err := renderHTML(t, site, p, body)

@@ -40,7 +40,7 @@ func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 	if !checkCharRefs(c, p) || !checkNesting(c, p) {
 		return false
 	}
-	doc := md.Parser().Parse(text.NewReader(p.body))
+	doc := md.Parser().Parse(text.NewReader(p.src.body))
 	if !checkTreeDepth(c, p, doc) {
 		return false
 	}
@@ -65,13 +65,13 @@ func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 			}
 		}
 		if at >= 0 {
-			line, col := lineCol(p.body, at)
+			line, col := lineCol(p.src.body, at)
 			ok = false
 			if line == lastLine {
 				return ast.WalkSkipChildren, nil // one report per line is enough
 			}
 			lastLine = line
-			c.add(p.File, p.bodyLine+line-1, col, "write Markdown only; themes add the markup around it",
+			c.add(p.File, p.src.line+line-1, col, "write Markdown only; themes add the markup around it",
 				"raw HTML is not allowed in pages")
 			return ast.WalkSkipChildren, nil
 		}
@@ -82,14 +82,14 @@ func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 
 // renderMarkdown converts a page body checked by checkMarkdown.
 func renderMarkdown(md goldmark.Markdown, p *Page) (rendered, error) {
-	doc := md.Parser().Parse(text.NewReader(p.body))
+	doc := md.Parser().Parse(text.NewReader(p.src.body))
 	var buf bytes.Buffer
-	if err := md.Renderer().Render(&buf, p.body, doc); err != nil {
+	if err := md.Renderer().Render(&buf, p.src.body, doc); err != nil {
 		return rendered{}, fmt.Errorf("render Markdown: %w", err)
 	}
 	return rendered{
 		HTML: template.HTML(buf.String()), // #nosec: goldmark in safe mode, raw HTML rejected by checkMarkdown
-		Text: plainText(doc, p.body),
+		Text: plainText(doc, p.src.body),
 	}, nil
 }
 

@@ -22,7 +22,7 @@ const nestingHint = "nest lists, quotes, links and emphasis at most 32 deep (a l
 // a level); per paragraph, the brackets opened and not closed. It reports
 // the first place over the cap and whether there was none.
 func checkNesting(c *errs, p *Page) bool {
-	src := p.body
+	src := p.src.body
 	brackets := 0
 	for off, line := 0, 1; off < len(src); line++ {
 		end := bytes.IndexByte(src[off:], '\n')
@@ -32,7 +32,7 @@ func checkNesting(c *errs, p *Page) bool {
 		text := src[off : off+end]
 		depth, _ := blockDepth(text)
 		if depth > maxNesting {
-			c.add(p.File, p.bodyLine+line-1, 1, nestingHint, "blocks nested %d deep, over the limit of %d", depth, maxNesting)
+			c.add(p.File, p.src.line+line-1, 1, nestingHint, "blocks nested %d deep, over the limit of %d", depth, maxNesting)
 			return false
 		}
 		if len(bytes.TrimSpace(text)) == 0 {
@@ -44,7 +44,7 @@ func checkNesting(c *errs, p *Page) bool {
 				i++ // an escaped character opens nothing
 			case '[':
 				if brackets++; brackets > maxNesting {
-					c.add(p.File, p.bodyLine+line-1, i+1, nestingHint, "links nested more than %d deep", maxNesting)
+					c.add(p.File, p.src.line+line-1, i+1, nestingHint, "links nested more than %d deep", maxNesting)
 					return false
 				}
 			case ']':
@@ -124,8 +124,8 @@ func checkTreeDepth(c *errs, p *Page, doc ast.Node) bool {
 			return ast.WalkContinue, nil
 		}
 		if depth++; depth > maxNesting {
-			line, col := lineCol(p.body, firstOffset(n))
-			c.add(p.File, p.bodyLine+line-1, col, nestingHint, "nested more than %d deep", maxNesting)
+			line, col := lineCol(p.src.body, firstOffset(n))
+			c.add(p.File, p.src.line+line-1, col, nestingHint, "nested more than %d deep", maxNesting)
 			ok = false
 			return ast.WalkStop, nil
 		}

@@ -23,18 +23,24 @@ type Page struct {
 	ID           string // "502-app-failed-to-boot"
 	Lang         string // a translation's language; "" for the default
 	Status       int    // 502; 400 or 500 for a fallback
-	Fallback     bool   // a "4xx"/"5xx" page
 	Variant      string
 	Meta         FrontMatter
 	Illustration template.HTML
-	// A loaded site keeps of a page only the fields above: its YAML tree
-	// and its Markdown are at hand while the page is read and checked (see
-	// loader), and its Markdown again while it is rendered (see reread).
-	doc      *yamlDoc
-	body     []byte // Markdown after the front matter
-	bodyLine int    // line of the file where body starts
-	sum      uint64 // hash of the file as it was read, see reread
-	broken   bool   // front matter did not decode; reported already
+	Fallback     bool // a "4xx"/"5xx" page
+	broken       bool // front matter did not decode; reported already
+	// A loaded site keeps of a page only the fields above and its file's
+	// hash (see reread): its YAML tree and its Markdown are at hand while
+	// the page is read and checked (see loader), and its Markdown again
+	// while it is rendered.
+	src *source
+	sum uint64
+}
+
+// source is what a page's file holds beyond the fields of Page.
+type source struct {
+	doc  *yamlDoc // the front matter, while the page is read
+	body []byte   // Markdown after the front matter
+	line int      // line of the file where body starts
 }
 
 // FrontMatter holds the fields a page may set.
@@ -159,7 +165,7 @@ func (l *loader) checkBody(p *Page) {
 
 // forget drops what reading and checking p needed and building it does not.
 func (p *Page) forget() {
-	p.doc, p.body = nil, nil
+	p.src = nil
 }
 
 // newPage returns the page of file, named by id, or reports a bad name.
@@ -201,8 +207,8 @@ func (p *Page) read(c *errs, fsys fs.FS, fields string) (clean, found bool) {
 		p.broken = true
 		return clean, true
 	}
-	p.body, p.bodyLine = body, bodyLine
-	p.doc, ok = decodeYAML(c, p.File, 1, fm, &p.Meta, fields)
+	p.src = &source{body: body, line: bodyLine}
+	p.src.doc, ok = decodeYAML(c, p.File, 1, fm, &p.Meta, fields)
 	p.broken = !ok
 	return clean, true
 }
@@ -211,8 +217,8 @@ func (p *Page) read(c *errs, fsys fs.FS, fields string) (clean, found bool) {
 // (escapes decode to them) and makes their punctuation typographic.
 func (p *Page) checkText(c *errs, clean bool) {
 	if clean {
-		p.doc.checkValue(c, "$.title", p.Meta.Title)
-		p.doc.checkValue(c, "$.summary", p.Meta.Summary)
+		p.src.doc.checkValue(c, "$.title", p.Meta.Title)
+		p.src.doc.checkValue(c, "$.summary", p.Meta.Summary)
 	} else {
 		p.broken = true // reported; its Markdown is not worth rendering
 	}
@@ -221,7 +227,7 @@ func (p *Page) checkText(c *errs, clean bool) {
 
 // check validates the front matter of a decoded page.
 func (p *Page) check(c *errs) {
-	meta, doc := &p.Meta, p.doc
+	meta, doc := &p.Meta, p.src.doc
 	want := strconv.Itoa(p.Status)
 	if p.Fallback {
 		want = p.ID
@@ -258,10 +264,10 @@ func (p *Page) check(c *errs) {
 // of its translations must have.
 func (p *Page) checkWords(c *errs) {
 	if strings.TrimSpace(p.Meta.Title) == "" {
-		p.doc.add(c, "$", "", "title is required")
+		p.src.doc.add(c, "$", "", "title is required")
 	}
 	if strings.TrimSpace(p.Meta.Summary) == "" {
-		p.doc.add(c, "$", "", "summary is required")
+		p.src.doc.add(c, "$", "", "summary is required")
 	}
 }
 
@@ -274,7 +280,7 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 	}
 	file := path.Join(path.Dir(p.File), name)
 	if !fs.ValidPath(file) || !strings.HasPrefix(file, "content/") || path.Ext(name) != ".svg" {
-		p.doc.add(c, "$.illustration", "name an .svg file in content/", "bad illustration %q", name)
+		p.src.doc.add(c, "$.illustration", "name an .svg file in content/", "bad illustration %q", name)
 		return
 	}
 	if svg, ok := svgs[file]; ok {
@@ -284,14 +290,14 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 	data, err := fs.ReadFile(fsys, file)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		p.doc.add(c, "$.illustration", "", "missing illustration file %s", file)
+		p.src.doc.add(c, "$.illustration", "", "missing illustration file %s", file)
 		return
 	case err != nil:
-		p.doc.add(c, "$.illustration", hintFor(err), "illustration %s: %v", file, unwrapPathError(err))
+		p.src.doc.add(c, "$.illustration", hintFor(err), "illustration %s: %v", file, unwrapPathError(err))
 		return
 	}
 	if p.Illustration, err = sanitizeSVG(data); err != nil {
-		p.doc.add(c, "$.illustration", "", "illustration %s: %v", file, err)
+		p.src.doc.add(c, "$.illustration", "", "illustration %s: %v", file, err)
 		return
 	}
 	svgs[file] = p.Illustration
@@ -385,7 +391,8 @@ func (p *Page) reread(fsys fs.FS) (*Page, error) {
 		return nil, errChanged
 	}
 	q := *p
-	_, q.body, q.bodyLine, _ = splitFrontMatter(src)
+	q.src = &source{}
+	_, q.src.body, q.src.line, _ = splitFrontMatter(src)
 	return &q, nil
 }
 

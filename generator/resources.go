@@ -28,8 +28,8 @@ func checkImage(c *errs, p *Page, n *ast.Image) bool {
 	if at < 0 {
 		at = firstOffset(n)
 	}
-	line, col := lineCol(p.body, at)
-	c.add(p.File, p.bodyLine+line-1, col, inlineHint, "image %q is not inline", n.Destination)
+	line, col := lineCol(p.src.body, at)
+	c.add(p.File, p.src.line+line-1, col, inlineHint, "image %q is not inline", n.Destination)
 	return false
 }
 

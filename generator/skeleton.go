@@ -51,11 +51,11 @@ source: %s   # app, platform or client
 func (p *Page) checkPlaceholders(w *errs) {
 	const hint = "replace the text `ouchie new` wrote with the page's own"
 	if strings.TrimSpace(p.Meta.Summary) == placeholderSummary {
-		p.doc.add(w, "$.summary", hint, "summary is still the placeholder")
+		p.src.doc.add(w, "$.summary", hint, "summary is still the placeholder")
 	}
-	for i, line := range bytes.Split(p.body, []byte("\n")) {
+	for i, line := range bytes.Split(p.src.body, []byte("\n")) {
 		if s := string(bytes.TrimSpace(line)); s == placeholderBody || s == placeholderCheck {
-			w.add(p.File, p.bodyLine+i, 1, hint, "placeholder text %q", s)
+			w.add(p.File, p.src.line+i, 1, hint, "placeholder text %q", s)
 		}
 	}
 }

@@ -77,16 +77,16 @@ var charRef = regexp.MustCompile(`&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,9}));`)
 // it, so it would reach the page as the character itself.
 func checkCharRefs(c *errs, p *Page) bool {
 	ok := true
-	for _, m := range charRef.FindAllSubmatchIndex(p.body, -1) {
+	for _, m := range charRef.FindAllSubmatchIndex(p.src.body, -1) {
 		var r uint64
 		if m[2] >= 0 {
-			r, _ = strconv.ParseUint(string(p.body[m[2]:m[3]]), 16, 32)
+			r, _ = strconv.ParseUint(string(p.src.body[m[2]:m[3]]), 16, 32)
 		} else {
-			r, _ = strconv.ParseUint(string(p.body[m[4]:m[5]]), 10, 32)
+			r, _ = strconv.ParseUint(string(p.src.body[m[4]:m[5]]), 10, 32)
 		}
 		if msg := badChar(rune(r)); msg != "" && r <= utf8.MaxRune {
-			line, col := lineCol(p.body, m[0])
-			c.add(p.File, p.bodyLine+line-1, col, textHint, "%s is not allowed", msg)
+			line, col := lineCol(p.src.body, m[0])
+			c.add(p.File, p.src.line+line-1, col, textHint, "%s is not allowed", msg)
 			ok = false
 		}
 	}

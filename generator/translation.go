@@ -47,8 +47,8 @@ func (l *loader) loadTranslation(file, id, lang string) *Page {
 		return p
 	}
 	for _, f := range inherited {
-		if at := "$." + f; p.doc.has(at) {
-			p.doc.add(c, at, translationFields, "a translation may not set %s: it is content/%s.md's", f, id)
+		if at := "$." + f; p.src.doc.has(at) {
+			p.src.doc.add(c, at, translationFields, "a translation may not set %s: it is content/%s.md's", f, id)
 		}
 	}
 	p.checkWords(c)
@@ -198,5 +198,5 @@ func TranslationSkeleton(fsys fs.FS, id, lang string) ([]byte, error) {
 	}
 	out := fmt.Appendf(nil, "---\n# The %s translation of %s: translate the title, the summary and the text\n# below. Everything else (status, source, aliases, ...) is %s's.\n%s---\n",
 		lang, file, file, fm)
-	return append(out, p.body...), nil
+	return append(out, p.src.body...), nil
 }
