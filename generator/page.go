@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"html/template"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -106,31 +107,61 @@ type loader struct {
 }
 
 // loadPages reads every content/*.md of the site: the pages in the default
-// language, and the translations (content/<id>.<lang>.md) into l.langs.
+// language, and the translations (content/<id>.<lang>.md) into l.langs. The
+// folder is listed a batch of names at a time, in the order it holds them:
+// a site of 100,000 pages is not listed whole beside its pages.
 func (l *loader) loadPages() (pages, translations []*Page) {
-	entries, err := fs.ReadDir(l.fsys, ContentDir)
-	if err != nil {
-		hint := hintFor(err)
-		if hint == "" {
-			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
-		}
-		l.c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
-		return nil, nil
-	}
-	for _, e := range entries {
+	err := eachEntry(l.fsys, ContentDir, func(e fs.DirEntry) {
 		if e.IsDir() || path.Ext(e.Name()) != ".md" {
-			continue
+			return
 		}
 		file := "content/" + e.Name()
-		if id, lang, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".md"), "."); ok {
+		if id, lang, ok := strings.Cut(strings.TrimSuffix(file[len("content/"):], ".md"), "."); ok {
 			if t := l.loadTranslation(file, id, lang); t != nil {
 				translations = append(translations, t)
 			}
 		} else if p := l.loadPage(file); p != nil {
 			pages = append(pages, p)
 		}
+	})
+	if err != nil {
+		hint := hintFor(err)
+		if hint == "" {
+			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
+		}
+		l.c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
 	}
 	return pages, translations
+}
+
+// eachEntry calls f for each entry of folder dir, reading them in batches
+// where fsys can (fs.ReadDirFile), else all at once (fs.ReadDir).
+func eachEntry(fsys fs.FS, dir string, f func(fs.DirEntry)) error {
+	d, err := fsys.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	rd, ok := d.(fs.ReadDirFile)
+	if !ok {
+		entries, err := fs.ReadDir(fsys, dir)
+		for _, e := range entries {
+			f(e)
+		}
+		return err
+	}
+	for {
+		entries, err := rd.ReadDir(256)
+		for _, e := range entries {
+			f(e)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &fs.PathError{Op: "readdir", Path: dir, Err: unwrapPathError(err)}
+		}
+	}
 }
 
 func (l *loader) loadPage(file string) *Page {
@@ -307,16 +338,16 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 // pages' YAML trees are gone: a duplicate's position is found by reading its
 // page's front matter again.
 func checkCatalog(c *errs, fsys fs.FS, pages []*Page) {
-	type owner struct {
-		page  *Page
-		alias int // the key's place in page.Meta.Aliases; -1 for its id or variant
+	n := 0
+	for _, p := range pages {
+		n += 2 + len(p.Meta.Aliases)
 	}
-	keys := map[string]owner{}
+	keys := make(map[string]*Page, n) // by key, the page that has it
 	claim := func(p *Page, key string, alias int, what string) {
 		k := strings.ToLower(key)
 		o, dup := keys[k]
 		if !dup {
-			keys[k] = owner{p, alias}
+			keys[k] = p
 			return
 		}
 		at := "$.status"
@@ -324,7 +355,7 @@ func checkCatalog(c *errs, fsys fs.FS, pages []*Page) {
 			at = fmt.Sprintf("$.aliases[%d]", alias)
 		}
 		p.frontMatter(fsys).add(c, at, "every status, variant and alias selects exactly one page",
-			"duplicate %s %q: already used by %s", what, key, o.page.File)
+			"duplicate %s %q: already used by %s", what, key, o.File)
 	}
 	// Ids and variants first, so an alias that collides is the one reported.
 	for _, p := range pages {
