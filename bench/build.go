@@ -17,7 +17,7 @@ import (
 // buildRun is one timed `ouchie build`.
 type buildRun struct {
 	generated int // pages added to the default site
-	pages     int // pages built, as ouchie reports them
+	pages     int // pages built, translations included, as ouchie reports them
 	wall      time.Duration
 	user, sys time.Duration // CPU time
 	maxRSS    int64         // bytes: the child's VmHWM
@@ -34,7 +34,9 @@ type hugoRun struct {
 
 func (r buildRun) pagesPerSec() float64 { return float64(r.pages) / r.wall.Seconds() }
 
-var builtRE = regexp.MustCompile(`built (\d+) pages`)
+// builtRE reads the pages ouchie built from its summary: the default
+// language's and the translations.
+var builtRE = regexp.MustCompile(`built (\d+) pages?(?: \+ (\d+) translations?)?`)
 
 // buildBench times `ouchie build` (every format, one theme, no
 // compression) of the default site alone, then plus each configured number
@@ -88,6 +90,9 @@ func (b *bench) buildBench(ctx context.Context) error {
 		}
 		if m := builtRE.FindSubmatch(output); m != nil {
 			r.pages, _ = strconv.Atoi(string(m[1]))
+			if t, err := strconv.Atoi(string(m[2])); err == nil {
+				r.pages += t
+			}
 		}
 		for line := range strings.Lines(string(output)) {
 			if strings.HasPrefix(line, "built ") {
