@@ -58,6 +58,8 @@ type Site struct {
 }
 
 // Load reads and validates a site: settings, every page and its Markdown.
+// Of a page it keeps its fields, not its text: a build reads each page's
+// file again, so fsys must stay readable, and refuses one that changed.
 // Themes are checked by Build, which parses the ones it needs. The error, if
 // any, is an ErrorList holding every problem found.
 func Load(fsys fs.FS) (*Site, error) {

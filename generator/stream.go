@@ -21,7 +21,8 @@ import (
 // WriteOut(out, Build(opts)) would, without holding the site's output: each
 // page is rendered, its files written to its theme's staging folder and its
 // manifest entry appended to manifest.json there, and then it is forgotten.
-// Memory stays that of the loaded site, whatever the number of pages.
+// Memory stays that of the loaded site (see Load), whatever the number of
+// pages.
 //
 // Every error is collected as Build does; then nothing replaces anything,
 // the staging folders are removed and out is left exactly as it was. A
