@@ -2,8 +2,12 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // hostileLog is a sanitized crashlog that still holds markup and quotes:
@@ -116,5 +120,120 @@ func TestCrashlogMetrics(t *testing.T) {
 		if !strings.Contains(string(m), line+"\n") {
 			t.Errorf("metrics lack %q", line)
 		}
+	}
+}
+
+// recordingSource answers every query with the same log and keeps the last
+// query it was asked.
+type recordingSource struct {
+	mu   sync.Mutex
+	last crashlog.Query
+	n    int
+}
+
+func (s *recordingSource) Lookup(q crashlog.Query) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last, s.n = q, s.n+1
+	return []byte("boom\n"), true
+}
+
+// TestCrashlogQuery: the query carries the app header and, with
+// CrashlogByService, ingress-nginx's namespace and Service when they are DNS
+// labels; the viewing token is the viewer's flag, and app logs need it.
+func TestCrashlogQuery(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		headers []string
+		want    crashlog.Query
+		asked   bool
+	}{
+		{"app", Config{}, []string{"X-App", "web"}, crashlog.Query{App: "web"}, true},
+		{"service ignored without CrashlogByService", Config{},
+			[]string{"X-Namespace", "shop", "X-Service-Name", "cart"}, crashlog.Query{}, false},
+		{"service", Config{CrashlogByService: true},
+			[]string{"X-Namespace", "shop", "X-Service-Name", "cart"}, crashlog.Query{Namespace: "shop", Service: "cart"}, true},
+		{"app and service", Config{CrashlogByService: true},
+			[]string{"X-App", "web", "X-Namespace", "shop", "X-Service-Name", "cart"}, crashlog.Query{App: "web", Namespace: "shop", Service: "cart"}, true},
+		{"bad namespace", Config{CrashlogByService: true},
+			[]string{"X-Namespace", "Shop", "X-Service-Name", "cart"}, crashlog.Query{}, false},
+		{"bad service", Config{CrashlogByService: true},
+			[]string{"X-Namespace", "shop", "X-Service-Name", "cart/../x"}, crashlog.Query{}, false},
+		{"service too long", Config{CrashlogByService: true},
+			[]string{"X-Namespace", "shop", "X-Service-Name", strings.Repeat("a", 64)}, crashlog.Query{}, false},
+		{"service without namespace", Config{CrashlogByService: true},
+			[]string{"X-Service-Name", "cart"}, crashlog.Query{}, false},
+		{"bad app, good service", Config{CrashlogByService: true},
+			[]string{"X-App", "../x", "X-Namespace", "shop", "X-Service-Name", "cart"}, crashlog.Query{Namespace: "shop", Service: "cart"}, true},
+		{"token: no viewer, service asked without the app", Config{CrashlogByService: true, CrashlogToken: []byte("t")},
+			[]string{"X-App", "web", "X-Namespace", "shop", "X-Service-Name", "cart"}, crashlog.Query{Namespace: "shop", Service: "cart"}, true},
+		{"token: no viewer, app only", Config{CrashlogByService: true, CrashlogToken: []byte("t")},
+			[]string{"X-App", "web"}, crashlog.Query{}, false},
+		{"token: viewer", Config{CrashlogByService: true, CrashlogToken: []byte("t")},
+			[]string{"X-App", "web", "X-Namespace", "shop", "X-Service-Name", "cart", "X-Crashlog-Token", "t"},
+			crashlog.Query{App: "web", Namespace: "shop", Service: "cart", Viewer: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &recordingSource{}
+			tt.cfg.Crashlogs = src
+			ts := open(t, tt.cfg)
+			resp, data := ts.get(t, "/H10.txt", tt.headers...)
+			p := parse(t, resp.Header.Get("Content-Type"), data)
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			if asked := src.n > 0; asked != tt.asked || src.last != tt.want {
+				t.Errorf("asked %v for %+v, want %v for %+v", asked, src.last, tt.asked, tt.want)
+			}
+			if shown := p.crashlog != ""; shown != tt.asked {
+				t.Errorf("log shown: %v, want %v", shown, tt.asked)
+			}
+		})
+	}
+}
+
+// TestCrashlogPage: with the site's crashlog page set, a 502, 503 or 504
+// whose crashlog is found is answered by that page, in the negotiated
+// format, with the router's status; without a log, or for other statuses,
+// the status's own page.
+func TestCrashlogPage(t *testing.T) {
+	b := makeBundle(t, "A", testPages)
+	b.Manifest.Site.CrashlogPage = "502-app-crashed"
+	src := fakeSource{"shop/cart": []byte("panic: <boom>\n")}
+	ts := open(t, Config{Load: fixed(b), Crashlogs: src, CrashlogByService: true})
+	svc := []string{"X-Namespace", "shop", "X-Service-Name", "cart"}
+	tests := []struct {
+		name      string
+		path      string
+		headers   []string
+		status    int
+		page, log string
+	}{
+		{"503 with a log", "/", append([]string{"X-Code", "503"}, svc...), 503, "502-app-crashed", "panic: &lt;boom&gt;\n"},
+		{"503 json", "/", append([]string{"X-Code", "503", "Accept", "application/json"}, svc...), 503, "502-app-crashed", "panic: <boom>\n"},
+		{"502 txt", "/502.txt", svc, 502, "502-app-crashed", "panic: <boom>\n"},
+		{"504 from the fallback", "/504.txt", svc, 504, "502-app-crashed", "panic: <boom>\n"},
+		{"503 without a log", "/", []string{"X-Code", "503", "X-Namespace", "shop", "X-Service-Name", "web"}, 503, "503", ""},
+		{"503 without headers", "/", []string{"X-Code", "503"}, 503, "503", ""},
+		{"500 keeps its page", "/500", svc, 500, "500", ""},
+		{"404 keeps its page", "/404", svc, 404, "404", ""},
+		{"crashlog page itself", "/H20.txt", svc, 502, "502-app-failed-to-boot", "panic: <boom>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, data := ts.get(t, tt.path, tt.headers...)
+			checkPageHeaders(t, resp, data, false)
+			p := parse(t, resp.Header.Get("Content-Type"), data)
+			if resp.StatusCode != tt.status || p.id != tt.page || p.crashlog != tt.log {
+				t.Errorf("%d, page %s, log %q; want %d, page %s, log %q", resp.StatusCode, p.id, p.crashlog, tt.status, tt.page, tt.log)
+			}
+			if tt.log != "" && p.status != strconv.Itoa(tt.status) {
+				t.Errorf("page shows status %s, want %d", p.status, tt.status)
+			}
+			if got := resp.Header.Get("Vary"); tt.status >= 500 && !strings.Contains(got, "X-Service-Name") {
+				t.Errorf("Vary %q lacks X-Service-Name", got)
+			}
+		})
 	}
 }

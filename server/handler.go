@@ -16,6 +16,8 @@ const (
 	headerFormat    = "X-Format"
 	headerRequestID = "X-Request-Id"
 	headerToken     = "X-Crashlog-Token"
+	headerNamespace = "X-Namespace"
+	headerService   = "X-Service-Name"
 	cookieToken     = "ouchie_crashlog"
 )
 
@@ -77,10 +79,20 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 // pieces and the slot values (see stitched) when the client takes gzip,
 // else by bundle.Layout. No path allocates once warm.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	// Resolve.
+	// Resolve: the status's page or, for a 502, 503 or 504 whose crashlog
+	// is found, the site's crashlog page; then the request's language and
+	// format.
 	st := s.current.Load()
 	a, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
 	p := st.pages[a.page]
+	var q crashlog.Query
+	var raw []byte // the log as the source returned it
+	if s.crashlogs != nil && (p.crashlog || st.crashlogPage >= 0 && upstreamFailed(a.status)) {
+		if q, raw = s.crashlog(r); raw != nil && !p.crashlog {
+			a = st.keys.withPage(a, st.crashlogPage)
+			p = st.pages[a.page]
+		}
+	}
 	if st.langs != nil {
 		p = p.byLang[st.langs.pick(r.URL.RawQuery, first(r.Header, s.langHeader), first(r.Header, headerAcceptLanguage))]
 	}
@@ -91,10 +103,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if out.Has(bundle.KindRequestID) {
 		vals.RequestID = first(r.Header, headerRequestID)
 	}
-	if out.Has(bundle.KindCrashlog) && s.crashlogs != nil {
-		if app, raw := s.crashlog(r); raw != nil {
-			vals.Crashlog = s.logs.escaped(app, out.Format, raw)
-		}
+	if raw != nil && out.Has(bundle.KindCrashlog) {
+		vals.Crashlog = s.logs.escaped(q, out.Format, raw)
 	}
 	if !out.Has(bundle.KindStatus) {
 		vals.Status = 0
@@ -211,27 +221,52 @@ func first(h http.Header, key string) string {
 	return ""
 }
 
-// crashlog decides whether this request may see the app's crashlog and
-// returns the app and its log (sanitized by the source), or a nil log.
-func (s *Server) crashlog(r *http.Request) (string, []byte) {
-	app := first(r.Header, s.appHeader)
+// crashlog decides whether this request may see a crashlog and returns
+// what it asked for and the log (sanitized by the source), or a nil log. The
+// app comes from the app header; with CrashlogByService, the namespace and
+// Service from X-Namespace and X-Service-Name too. A name that is not valid
+// asks for nothing. With a viewing token configured, app logs need it; a
+// Service's log is also shown where its owner opted in (the source decides).
+func (s *Server) crashlog(r *http.Request) (crashlog.Query, []byte) {
+	q := crashlog.Query{App: first(r.Header, s.appHeader)}
+	if s.cfg.CrashlogByService {
+		q.Namespace, q.Service = first(r.Header, headerNamespace), first(r.Header, headerService)
+	}
 	res := logShown
+	asked := q.App != "" || q.Service != "" || q.Namespace != ""
+	if q.App != "" && !crashlog.ValidApp(q.App) {
+		q.App = ""
+	}
+	if !crashlog.ValidLabel(q.Namespace) || !crashlog.ValidLabel(q.Service) {
+		q.Namespace, q.Service = "", ""
+	}
+	q.Viewer = s.token.IsSet() && s.authorized(r)
 	var log []byte
 	switch {
-	case app == "":
+	case !asked:
 		res = logNoApp
-	case !crashlog.ValidApp(app):
+	case q.App == "" && q.Service == "":
 		res = logBadApp
-	case s.token.IsSet() && !s.authorized(r):
+	case s.token.IsSet() && !q.Viewer && q.Service == "":
 		res = logUnauthorized
 	default:
+		if s.token.IsSet() && !q.Viewer {
+			q.App = ""
+		}
 		var ok bool
-		if log, ok = s.crashlogs.Lookup(app); !ok || len(log) == 0 {
+		if log, ok = s.crashlogs.Lookup(q); !ok || len(log) == 0 {
 			log, res = nil, logMissing
 		}
 	}
 	s.metrics.logs[res].Add(1)
-	return app, log
+	return q, log
+}
+
+// upstreamFailed reports whether a router answers status when the app did
+// not (502, 503, 504): the statuses whose page a found crashlog replaces
+// with the site's crashlog page.
+func upstreamFailed(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 }
 
 // authorized reports whether the request carries the viewing token, in the

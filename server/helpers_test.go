@@ -16,6 +16,7 @@ import (
 
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/internal/testkit"
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // tpage describes a page of a test bundle.
@@ -309,11 +310,18 @@ func sub(re *regexp.Regexp, body []byte) string {
 	return string(m[1])
 }
 
-// fakeSource is a crashlog.Source holding logs in a map.
+// fakeSource is a crashlog.Source holding logs in a map, by app or by
+// "namespace/service".
 type fakeSource map[string][]byte
 
-func (f fakeSource) Lookup(app string) ([]byte, bool) {
-	b, ok := f[app]
+func (f fakeSource) Lookup(q crashlog.Query) ([]byte, bool) {
+	if b, ok := f[q.App]; ok && q.App != "" {
+		return b, true
+	}
+	if q.Service == "" {
+		return nil, false
+	}
+	b, ok := f[q.Namespace+"/"+q.Service]
 	return b, ok
 }
 

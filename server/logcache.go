@@ -1,11 +1,12 @@
 package server
 
 import (
-	"github.com/ouchie/ouchie/generator/bundle"
-
 	"bytes"
 	"container/list"
 	"sync"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // Bounds of a logCache: a few MiB, so RSS stays within what an error-page
@@ -22,7 +23,8 @@ const (
 // showing it copies the escaped bytes instead of escaping up to 64 KiB per
 // request.
 //
-// An entry is keyed by app and escaping (HTML and XML escape alike) and
+// An entry is keyed by the query's key (app, or namespace and Service) and
+// escaping (HTML and XML escape alike) and
 // holds the very slice the crashlog.Source returned: a request hits only
 // when the source returns that same slice (same address and length) again.
 // The sources hand out a new slice for a new log and never modify one they
@@ -43,8 +45,8 @@ type logCache struct {
 }
 
 type logKey struct {
-	app    string
-	escape bundle.Format // the format, XML counted as HTML
+	q      crashlog.Query // without the viewer: see Query.Key
+	escape bundle.Format  // the format, XML counted as HTML
 }
 
 type logEntry struct {
@@ -56,7 +58,7 @@ type logEntry struct {
 // outlive its source's copy), the escaped copy unless it is the source
 // itself, as allocated, and the entry's bookkeeping.
 func (e *logEntry) weight() int {
-	const entryCost = 320 // the list element, the entry, the map slot, the app
+	const entryCost = 384 // the list element, the entry, the map slot, the key (a crashlog.Query) in both
 	if sameSlice(e.src, e.esc) {
 		return cap(e.src) + entryCost
 	}
@@ -67,11 +69,11 @@ func newLogCache(maxEntries, maxBytes int) *logCache {
 	return &logCache{maxEntries: maxEntries, maxBytes: maxBytes, entries: map[logKey]*list.Element{}}
 }
 
-// escaped returns app's log (as the source returned it, non-empty)
-// cleaned, capped and escaped for format f, as bundle.AppendValue makes it.
-// The caller must not modify the result.
-func (c *logCache) escaped(app string, f bundle.Format, log []byte) []byte {
-	k := logKey{app: app, escape: f}
+// escaped returns the log the source returned for q (non-empty) cleaned,
+// capped and escaped for format f, as bundle.AppendValue makes it. The
+// caller must not modify the result.
+func (c *logCache) escaped(q crashlog.Query, f bundle.Format, log []byte) []byte {
+	k := logKey{q: q.Key(), escape: f}
 	if f == bundle.FormatXML {
 		k.escape = bundle.FormatHTML
 	}

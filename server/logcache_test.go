@@ -19,7 +19,7 @@ func cachedEsc(c *logCache, app string, f bundle.Format) []byte {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[logKey{app, f}]; ok {
+	if el, ok := c.entries[logKey{crashlog.Query{App: app}, f}]; ok {
 		return el.Value.(*logEntry).esc
 	}
 	return nil
@@ -35,7 +35,7 @@ func TestLogCache(t *testing.T) {
 	for round := range 3 {
 		for f := range bundle.FormatHTTP { // the formats served
 			want := bundle.AppendValue(nil, f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
-			got := c.escaped("web", f, log)
+			got := c.escaped(crashlog.Query{App: "web"}, f, log)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("format %d: %q, want %q", f, got, want)
 			}
@@ -54,22 +54,22 @@ func TestLogCache(t *testing.T) {
 	// The same bytes in a new slice: a new log, escaped again, in place of
 	// the old entry.
 	again := bytes.Clone(log)
-	if got := c.escaped("web", bundle.FormatHTML, again); sameSlice(got, first[bundle.FormatHTML]) {
+	if got := c.escaped(crashlog.Query{App: "web"}, bundle.FormatHTML, again); sameSlice(got, first[bundle.FormatHTML]) {
 		t.Error("a new slice did not miss")
 	}
 	// A shorter view of the same bytes is another log too.
-	if got, want := c.escaped("web", bundle.FormatHTML, again[:5]), bundle.AppendValue(nil, bundle.FormatHTML, bundle.KindCrashlog, again[:5], bundle.MaxCrashlog); !bytes.Equal(got, want) {
+	if got, want := c.escaped(crashlog.Query{App: "web"}, bundle.FormatHTML, again[:5]), bundle.AppendValue(nil, bundle.FormatHTML, bundle.KindCrashlog, again[:5], bundle.MaxCrashlog); !bytes.Equal(got, want) {
 		t.Errorf("prefix of the log: %q, want %q", got, want)
 	}
 	// Another app with the very same slice has its own entry.
-	web := c.escaped("web", bundle.FormatHTML, again)
-	if api := c.escaped("api", bundle.FormatHTML, again); sameSlice(api, web) {
+	web := c.escaped(crashlog.Query{App: "web"}, bundle.FormatHTML, again)
+	if api := c.escaped(crashlog.Query{App: "api"}, bundle.FormatHTML, again); sameSlice(api, web) {
 		t.Error("two apps share an entry")
 	}
 
 	// Text with nothing to drop is kept as the source slice itself.
 	plain := []byte("nothing to escape here\n")
-	if got := c.escaped("web", bundle.FormatText, plain); &got[0] != &plain[0] {
+	if got := c.escaped(crashlog.Query{App: "web"}, bundle.FormatText, plain); &got[0] != &plain[0] {
 		t.Error("text log copied")
 	}
 }
@@ -83,7 +83,7 @@ func TestLogCacheBounds(t *testing.T) {
 	for i := range 20 {
 		app := fmt.Sprintf("app%d", i)
 		logs[app] = []byte(strings.Repeat("<", 1000)) // 1,000 source + 4,000 escaped bytes
-		c.escaped(app, bundle.FormatHTML, logs[app])
+		c.escaped(crashlog.Query{App: app}, bundle.FormatHTML, logs[app])
 		if n, size := c.stats(); n > 4 || size > 11<<10 {
 			t.Fatalf("after %d logs: %d entries, %d bytes", i+1, n, size)
 		}
@@ -96,14 +96,14 @@ func TestLogCacheBounds(t *testing.T) {
 	if app18 == nil || app19 == nil {
 		t.Fatal("recent logs were evicted")
 	}
-	c.escaped("app18", bundle.FormatHTML, logs["app18"])
-	c.escaped("app0", bundle.FormatHTML, logs["app0"]) // evicts app19
-	if !sameSlice(c.escaped("app18", bundle.FormatHTML, logs["app18"]), app18) || cachedEsc(c, "app19", bundle.FormatHTML) != nil {
+	c.escaped(crashlog.Query{App: "app18"}, bundle.FormatHTML, logs["app18"])
+	c.escaped(crashlog.Query{App: "app0"}, bundle.FormatHTML, logs["app0"]) // evicts app19
+	if !sameSlice(c.escaped(crashlog.Query{App: "app18"}, bundle.FormatHTML, logs["app18"]), app18) || cachedEsc(c, "app19", bundle.FormatHTML) != nil {
 		t.Error("least recently used was not the one evicted")
 	}
 
 	big := []byte(strings.Repeat("&", 4<<10))
-	if got := c.escaped("big", bundle.FormatHTML, big); len(got) != 5*len(big) {
+	if got := c.escaped(crashlog.Query{App: "big"}, bundle.FormatHTML, big); len(got) != 5*len(big) {
 		t.Fatalf("big log escaped to %d bytes", len(got))
 	}
 	if _, size := c.stats(); size > 11<<10 || cachedEsc(c, "big", bundle.FormatHTML) != nil {
@@ -120,7 +120,7 @@ func TestLogCacheWeighsWhatItHolds(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	c := newLogCache(1<<20, bound)
 	for i := range 20_000 {
-		c.escaped(fmt.Sprint("app", i), bundle.FormatHTML, []byte(fmt.Sprintf("<%d>", i)))
+		c.escaped(crashlog.Query{App: fmt.Sprint("app", i)}, bundle.FormatHTML, []byte(fmt.Sprintf("<%d>", i)))
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -144,7 +144,7 @@ func TestLogCacheConcurrent(t *testing.T) {
 				f := bundle.Format(i) % bundle.NumFormats
 				want := bundle.AppendValue(nil, f, bundle.KindCrashlog, log, bundle.MaxCrashlog)
 				for range 3 {
-					if got := c.escaped(app, f, log); !bytes.Equal(got, want) {
+					if got := c.escaped(crashlog.Query{App: app}, f, log); !bytes.Equal(got, want) {
 						t.Errorf("%s format %d: %q, want %q", app, f, got, want)
 						return
 					}

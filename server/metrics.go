@@ -61,6 +61,8 @@ type metrics struct {
 	// forgedXFF counts X-Forwarded-For headers from trusted proxies holding
 	// an entry that is not an IP address.
 	forgedXFF atomic.Uint64
+	// sourceMetrics writes the crashlog source's own metrics, or is nil.
+	sourceMetrics crashlog.MetricsWriter
 }
 
 type pageFormat struct{ page, format string }
@@ -116,7 +118,7 @@ func (m *metrics) write(w io.Writer, st *prepared) error {
 		}
 	}
 
-	bw.WriteString("# HELP ouchie_crashlog_requests_total Requests for a page with a crashlog slot, by what was decided about the log.\n")
+	bw.WriteString("# HELP ouchie_crashlog_requests_total Requests for a page with a crashlog slot (or one the crashlog page may replace), by what was decided about the log.\n")
 	bw.WriteString("# TYPE ouchie_crashlog_requests_total counter\n")
 	for i := range m.logs {
 		writeSample(bw, `ouchie_crashlog_requests_total{result="`+logResultNames[i]+`"}`, m.logs[i].Load())
@@ -131,6 +133,10 @@ func (m *metrics) write(w io.Writer, st *prepared) error {
 	counter(bw, "ouchie_reload_failures_total", "Reloads that failed; the previous bundle kept serving.", m.failed.Load())
 	counter(bw, "ouchie_panics_total", "Requests whose handler panicked (answered 500).", m.panics.Load())
 	counter(bw, "ouchie_forwarded_for_ignored_total", "X-Forwarded-For headers from a trusted proxy ignored for an entry that is not an IP address.", m.forgedXFF.Load())
+
+	if m.sourceMetrics != nil {
+		m.sourceMetrics.WriteMetrics(bw)
+	}
 
 	bw.WriteString("# HELP ouchie_bundle_pages Pages in the bundle being served.\n# TYPE ouchie_bundle_pages gauge\n")
 	writeSample(bw, "ouchie_bundle_pages", uint64(len(st.pages)))

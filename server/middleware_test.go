@@ -7,13 +7,15 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // panicSource is a crashlog source that panics on a lookup of app "boom".
 type panicSource struct{}
 
-func (panicSource) Lookup(app string) ([]byte, bool) {
-	if app == "boom" {
+func (panicSource) Lookup(q crashlog.Query) ([]byte, bool) {
+	if q.App == "boom" {
 		panic("kaboom")
 	}
 	return nil, false

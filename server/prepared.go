@@ -25,11 +25,15 @@ type prepared struct {
 	theme string
 	// pages are the default language's, in manifest order (keys index
 	// them); each holds its translations.
-	pages    []*page
-	langs    *languages // nil with one language
-	keys     *keys
-	formats  formatSet // the formats any page has
-	loadedAt time.Time
+	pages   []*page
+	langs   *languages // nil with one language
+	keys    *keys
+	formats formatSet // the formats any page has
+	// crashlogPage, an index into pages, replaces a 502, 503 or 504 page
+	// when the request's crashlog is found; -1 for none (see
+	// bundle.Settings.CrashlogPage).
+	crashlogPage int
+	loadedAt     time.Time
 	// ready is closed once every output has its compressed forms (see
 	// compressLater); until then outputs go out as they are.
 	ready chan struct{}
@@ -46,6 +50,8 @@ type page struct {
 	// translation, or the page itself where it has none (and at 0). Nil
 	// on translations.
 	byLang []*page
+	// crashlog says the page shows crashlogs (bundle.Page.Crashlog).
+	crashlog bool
 }
 
 // output is one page in one format.
@@ -146,7 +152,7 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 			tags = append(tags, t)
 		}
 	}
-	s := &prepared{theme: m.Theme, keys: k, langs: newLanguages(tags), loadedAt: time.Now()}
+	s := &prepared{theme: m.Theme, keys: k, langs: newLanguages(tags), crashlogPage: -1, loadedAt: time.Now()}
 	if s.langs != nil {
 		o.vary += ", " + o.varyLang
 		o.varyCrashlog += ", " + o.varyLang
@@ -156,13 +162,13 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	var jobs []*output
 	for _, bp := range m.Pages {
 		li := slices.Index(tags, cmp.Or(bp.Lang, tags[0]))
-		p := &page{}
+		p := &page{crashlog: bp.Crashlog}
 		for name, f := range bp.Files {
 			fi, ok := servedFormat(name)
 			if !ok {
 				continue // the HAProxy errorfile is not served
 			}
-			v, err := newOutput(b, &bp, fi, f, o)
+			v, err := newOutput(b, &bp, fi, f, o, m.Site.CrashlogPage != "")
 			if err != nil {
 				return nil, err
 			}
@@ -183,6 +189,9 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 				p.byLang[i] = p
 			}
 			byID[bp.ID] = p
+			if bp.ID == m.Site.CrashlogPage {
+				s.crashlogPage = len(s.pages)
+			}
 			s.pages = append(s.pages, p)
 		} else {
 			translations[[2]string{bp.ID, bp.Lang}] = p
@@ -203,7 +212,10 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	return s, nil
 }
 
-func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.File, o prepareOptions) (*output, error) {
+// newOutput prepares one page in one format. replaceable says the site has
+// a crashlog page that may stand in for a 5xx page, so those vary like
+// crashlog pages.
+func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.File, o prepareOptions, replaceable bool) (*output, error) {
 	data := b.Files[f.Name]
 	l, err := bundle.NewLayout(data, f, fi)
 	if err != nil {
@@ -220,7 +232,7 @@ func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.Fil
 		hLen:   []string{strconv.Itoa(len(data))},
 		hVary:  []string{o.vary},
 	}
-	if l.Has(bundle.KindCrashlog) {
+	if l.Has(bundle.KindCrashlog) || replaceable && bp.Status/100 == 5 {
 		v.hVary = []string{o.varyCrashlog}
 	}
 	if bp.RetryAfter > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server/crashlog"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore/redistest"
 )
@@ -33,7 +34,7 @@ func TestCrashlogRedisRefreshed(t *testing.T) {
 		return parse(t, "text/html", data).crashlog
 	}
 	for i, log := range []string{"first <log>\n", "second <log>\n", "second <log>\n"} {
-		before, _ := src.Lookup("web")
+		before, _ := src.Lookup(crashlog.Query{App: "web"})
 		if _, err := other.Keep(context.Background(), "web", []byte(log)); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +42,7 @@ func TestCrashlogRedisRefreshed(t *testing.T) {
 		// third push writes the same text, which a replica that has not
 		// heard of it yet shows as well.
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if now, _ := src.Lookup("web"); now != nil && !sameSlice(now, before) {
+			if now, _ := src.Lookup(crashlog.Query{App: "web"}); now != nil && !sameSlice(now, before) {
 				break
 			}
 			if time.Now().After(deadline) {

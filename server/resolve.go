@@ -142,6 +142,12 @@ func (k *keys) forStatus(status int) answer {
 	return answer{page: i, status: status, fillStatus: k.isFallback[i] || k.status[i] != status}
 }
 
+// withPage answers a's status with page i instead (the crashlog page in
+// place of a status's own), showing that status where it differs.
+func (k *keys) withPage(a answer, i int) answer {
+	return answer{page: i, status: a.status, fillStatus: k.isFallback[i] || k.status[i] != a.status}
+}
+
 // page returns the page a key names directly, with the page's own status.
 func (k *keys) page(i int) answer {
 	return answer{page: i, status: k.status[i], fillStatus: false}

@@ -66,6 +66,10 @@ type Config struct {
 
 	// Crashlogs is where an app's crashlog comes from; nil shows none.
 	Crashlogs crashlog.Source
+	// CrashlogByService also asks Crashlogs for the log of the Service that
+	// ingress-nginx names in X-Namespace and X-Service-Name (the Kubernetes
+	// source finds logs that way).
+	CrashlogByService bool
 	// AppHeader names the request header that says which app; default X-App.
 	AppHeader string
 	// LangHeader names a request header a router may set to choose the
@@ -186,6 +190,7 @@ func New(cfg Config) (*Server, error) {
 		errc:       make(chan error, 2),
 	}
 	s.metrics.source, _ = cfg.Crashlogs.(crashlog.FailureCounter)
+	s.metrics.sourceMetrics, _ = cfg.Crashlogs.(crashlog.MetricsWriter)
 	s.accessLog = cfg.AccessLog
 	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
 		s.logBuf = newLogBuffer(cfg.AccessLog, cfg.AccessLogDelay)
@@ -198,6 +203,9 @@ func New(cfg Config) (*Server, error) {
 	s.varyLog = s.vary
 	if s.crashlogs != nil {
 		s.varyLog += ", " + s.appHeader
+		if cfg.CrashlogByService {
+			s.varyLog += ", " + headerNamespace + ", " + headerService
+		}
 		if s.token.IsSet() {
 			s.varyLog += ", " + headerToken + ", Cookie"
 		}

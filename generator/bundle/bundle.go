@@ -91,6 +91,10 @@ type Settings struct {
 	Languages     []string `json:"languages,omitempty"`
 	DefaultStatus int      `json:"default_status"`
 	DefaultTheme  string   `json:"default_theme,omitempty"`
+	// CrashlogPage is the id of the page a server shows in place of a 502,
+	// 503 or 504 page when it finds the request's crashlog; it shows
+	// crashlogs. Empty: no page stands in.
+	CrashlogPage string `json:"crashlog_page,omitempty"`
 }
 
 // Page is one error page and its files.
@@ -317,6 +321,11 @@ func (b *Bundle) Validate() error {
 				}
 				at = s.Offset + s.Len
 			}
+		}
+	}
+	if id := m.Site.CrashlogPage; id != "" {
+		if p, ok := b.Page(id); !ok || !p.Crashlog {
+			return fmt.Errorf("%s: crashlog_page %q is not a page that shows crashlogs", ManifestName, id)
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/internal/preview"
 	"github.com/ouchie/ouchie/server"
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // Path returns the Chromium to use, or "" when there is none.
@@ -142,9 +143,9 @@ func routerHeaders(next http.Handler) http.Handler {
 // testLogs is a crashlog source holding fixed logs by app.
 type testLogs map[string][]byte
 
-// Lookup returns app's log.
-func (l testLogs) Lookup(app string) ([]byte, bool) {
-	log, ok := l[app]
+// Lookup returns the query's app's log.
+func (l testLogs) Lookup(q crashlog.Query) ([]byte, bool) {
+	log, ok := l[q.App]
 	return log, ok
 }
 

@@ -6,14 +6,17 @@ package crashlog
 
 import (
 	"context"
+	"io"
 	"regexp"
 )
 
-// Source finds the crashlog of an app. Lookup returns the log already
-// sanitized for display (see sanitize.Log), or false when there is none.
-// Implementations are safe for concurrent use.
+// Source finds the crashlog a request asks for. Lookup returns the log
+// already sanitized for display (see sanitize.Log), or false when there is
+// none; it never waits long (a source that must fetch answers false until it
+// has the log). Implementations are safe for concurrent use and never modify
+// a log they have returned.
 type Source interface {
-	Lookup(app string) ([]byte, bool)
+	Lookup(q Query) ([]byte, bool)
 }
 
 // Keeper holds the logs the admin API receives, already sanitized: the
@@ -40,11 +43,41 @@ type FailureCounter interface {
 	Failures() Failures
 }
 
-// appName is what an app name must look like; anything else has no log.
-var appName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+// Query says whose crashlog a request asks for: an app (from the app
+// header) or a Kubernetes Service (from ingress-nginx's X-Namespace and
+// X-Service-Name), each field empty or valid (ValidApp, ValidLabel). Each
+// source answers for what it knows: the store and the directory by App, the
+// Kubernetes source by Namespace and Service.
+type Query struct {
+	App       string
+	Namespace string
+	Service   string
+	// Viewer is true when the request holds the crashlog viewing token: a
+	// source that shows logs only where their owner opted in (Kubernetes)
+	// shows every log to such a viewer.
+	Viewer bool
+}
+
+// Key is the query without the viewer: what names a log.
+func (q Query) Key() Query {
+	q.Viewer = false
+	return q
+}
+
+var (
+	// appName is what an app name must look like; anything else has no log.
+	appName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+	// label is an RFC 1123 DNS label, as Kubernetes names namespaces and
+	// Services.
+	label = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+)
 
 // ValidApp reports whether name is an acceptable app name.
 func ValidApp(name string) bool { return appName.MatchString(name) && name != "." && name != ".." }
+
+// ValidLabel reports whether name is a DNS label (RFC 1123): 1 to 63 of
+// a-z 0-9 -, starting and ending with a letter or digit.
+func ValidLabel(name string) bool { return label.MatchString(name) }
 
 // Multi returns a Source that asks each source in turn; the first log found
 // wins. Nil sources are skipped.
@@ -73,9 +106,25 @@ func (m multi) Failures() Failures {
 	return f
 }
 
-func (m multi) Lookup(app string) ([]byte, bool) {
+// MetricsWriter is a Source that counts its own work and failures: the
+// server appends what WriteMetrics writes (Prometheus text format, metric
+// names starting with ouchie_crashlog_) to /metrics.
+type MetricsWriter interface {
+	WriteMetrics(w io.Writer)
+}
+
+// WriteMetrics writes the metrics of every source that has some.
+func (m multi) WriteMetrics(w io.Writer) {
 	for _, s := range m {
-		if log, ok := s.Lookup(app); ok {
+		if mw, ok := s.(MetricsWriter); ok {
+			mw.WriteMetrics(w)
+		}
+	}
+}
+
+func (m multi) Lookup(q Query) ([]byte, bool) {
+	for _, s := range m {
+		if log, ok := s.Lookup(q); ok {
 			return log, true
 		}
 	}

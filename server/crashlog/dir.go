@@ -43,8 +43,9 @@ func OpenDir(dir string) (*Dir, error) {
 // Close releases the directory.
 func (d *Dir) Close() error { return d.root.Close() }
 
-// Lookup returns the sanitized tail of <app>.log.
-func (d *Dir) Lookup(app string) ([]byte, bool) {
+// Lookup returns the sanitized tail of <app>.log for the query's app.
+func (d *Dir) Lookup(q Query) ([]byte, bool) {
+	app := q.App
 	if d == nil || !ValidApp(app) {
 		return nil, false
 	}

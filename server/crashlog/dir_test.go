@@ -42,14 +42,14 @@ func write(t *testing.T, file, content string) {
 func TestDir(t *testing.T) {
 	d, dir := newDir(t)
 	write(t, filepath.Join(dir, "web.log"), "\x1b[31mpanic\x1b[0m: token=abcdef123456\n")
-	if got, ok := d.Lookup("web"); !ok || string(got) != "panic: token=[redacted]\n" {
+	if got, ok := d.Lookup(Query{App: "web"}); !ok || string(got) != "panic: token=[redacted]\n" {
 		t.Errorf("Lookup(web) = %q, %v", got, ok)
 	}
 	for _, app := range []string{"api", "empty", "blank"} {
 		if app != "api" {
 			write(t, filepath.Join(dir, app+".log"), map[string]string{"empty": "", "blank": "\n \x1b[0m\n"}[app])
 		}
-		if got, ok := d.Lookup(app); ok {
+		if got, ok := d.Lookup(Query{App: app}); ok {
 			t.Errorf("Lookup(%s) = %q, want no log", app, got)
 		}
 	}
@@ -57,7 +57,7 @@ func TestDir(t *testing.T) {
 		t.Error("OpenDir of a missing directory: no error")
 	}
 	var none *Dir
-	if _, ok := none.Lookup("web"); ok {
+	if _, ok := none.Lookup(Query{App: "web"}); ok {
 		t.Error("a nil Dir found a log")
 	}
 }
@@ -72,11 +72,11 @@ func TestDirNames(t *testing.T) {
 		write(t, filepath.Join(dir, name+".log"), "must not be read\n")
 	}
 	for _, app := range []string{"../passwd", "../etc/passwd", "..", ".", "", ".hidden", "UPPER", "a/b", "a\\b", "/etc/passwd", "-dash", "a b", "é", "web\x00"} {
-		if got, ok := d.Lookup(app); ok {
+		if got, ok := d.Lookup(Query{App: app}); ok {
 			t.Errorf("Lookup(%q) = %q, want no log", app, got)
 		}
 	}
-	if _, ok := d.Lookup("x.log"); !ok {
+	if _, ok := d.Lookup(Query{App: "x.log"}); !ok {
 		t.Error("Lookup(x.log): a valid name (reading x.log.log) found nothing")
 	}
 }
@@ -101,12 +101,12 @@ func TestDirSymlinks(t *testing.T) {
 		}
 	}
 	for _, app := range []string{"relative", "absolute", "loop", "dangling"} {
-		if got, ok := d.Lookup(app); ok {
+		if got, ok := d.Lookup(Query{App: app}); ok {
 			t.Errorf("Lookup(%s) = %q, want no log", app, got)
 		}
 	}
 	// A link staying inside the directory is followed.
-	if got, ok := d.Lookup("alias"); !ok || string(got) != "inside\n" {
+	if got, ok := d.Lookup(Query{App: "alias"}); !ok || string(got) != "inside\n" {
 		t.Errorf("Lookup(alias) = %q, %v; want the log it links to", got, ok)
 	}
 }
@@ -116,7 +116,7 @@ func TestDirNotRegular(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.log"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := d.Lookup("sub"); ok {
+	if got, ok := d.Lookup(Query{App: "sub"}); ok {
 		t.Errorf("Lookup(sub), a directory, = %q, want no log", got)
 	}
 }
@@ -146,7 +146,7 @@ func TestDirHugeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	got, ok := d.Lookup("big")
+	got, ok := d.Lookup(Query{App: "big"})
 	if !ok || !bytes.HasPrefix(got, []byte("[… 1.0 GiB of earlier output not shown]\n")) || !bytes.HasSuffix(got, []byte("near\npanic: out of memory\n")) {
 		t.Errorf("Lookup(big) = %.60q … (%v)", got, ok)
 	}
@@ -164,23 +164,23 @@ func TestDirCache(t *testing.T) {
 	d, dir := newDir(t)
 	file := filepath.Join(dir, "web.log")
 	write(t, file, "first\n")
-	a, _ := d.Lookup("web")
-	b, _ := d.Lookup("web")
+	a, _ := d.Lookup(Query{App: "web"})
+	b, _ := d.Lookup(Query{App: "web"})
 	if &a[0] != &b[0] {
 		t.Error("an unchanged file was sanitized again")
 	}
 	write(t, file, "first\nsecond\n")
-	if c, _ := d.Lookup("web"); string(c) != "first\nsecond\n" {
+	if c, _ := d.Lookup(Query{App: "web"}); string(c) != "first\nsecond\n" {
 		t.Errorf("after the file grew, Lookup = %q", c)
 	}
 	past := time.Now().Add(-time.Hour)
 	write(t, file, "FIRST\nSECOND\n") // the same size: only the time tells
 	os.Chtimes(file, past, past)
-	if c, _ := d.Lookup("web"); string(c) != "FIRST\nSECOND\n" {
+	if c, _ := d.Lookup(Query{App: "web"}); string(c) != "FIRST\nSECOND\n" {
 		t.Errorf("after the file changed, Lookup = %q", c)
 	}
 	os.Remove(file)
-	if c, ok := d.Lookup("web"); ok {
+	if c, ok := d.Lookup(Query{App: "web"}); ok {
 		t.Errorf("after the file went, Lookup = %q", c)
 	}
 }

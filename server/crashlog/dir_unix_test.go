@@ -19,7 +19,7 @@ func TestDirFIFO(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if got, ok := d.Lookup("fifo"); ok {
+		if got, ok := d.Lookup(Query{App: "fifo"}); ok {
 			t.Errorf("Lookup(fifo) = %q, want no log", got)
 		}
 	}()

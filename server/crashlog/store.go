@@ -141,8 +141,8 @@ func (s *Store) Get(app string) ([]byte, bool) {
 	return nil, false
 }
 
-// Lookup is Get, for Source.
-func (s *Store) Lookup(app string) ([]byte, bool) { return s.Get(app) }
+// Lookup is Get of the query's app, for Source.
+func (s *Store) Lookup(q Query) ([]byte, bool) { return s.Get(q.App) }
 
 // Delete removes app's log and reports whether there was one.
 func (s *Store) Delete(app string) bool {

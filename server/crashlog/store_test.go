@@ -19,7 +19,7 @@ func TestStore(t *testing.T) {
 	if got, ok := s.Get("web"); !ok || string(got) != want {
 		t.Errorf("Get = %q, %v; want %q", got, ok, want)
 	}
-	if got, ok := s.Lookup("web"); !ok || string(got) != want {
+	if got, ok := s.Lookup(Query{App: "web"}); !ok || string(got) != want {
 		t.Errorf("Lookup = %q, %v; want %q", got, ok, want)
 	}
 	if _, ok := s.Get("api"); ok {
@@ -98,7 +98,7 @@ func TestStoreConcurrent(t *testing.T) {
 				case 0:
 					s.Put(app, []byte(fmt.Sprintf("goroutine %d line %d\n", g, i)))
 				case 1:
-					s.Lookup(app)
+					s.Lookup(Query{App: app})
 				case 2:
 					s.Delete(app)
 				}
@@ -119,12 +119,12 @@ func TestMulti(t *testing.T) {
 	var none *Store
 	m := Multi(nil, none, a, b)
 	for app, want := range map[string]string{"web": "from a\n", "api": "api from b\n", "db": ""} {
-		got, ok := m.Lookup(app)
+		got, ok := m.Lookup(Query{App: app})
 		if string(got) != want || ok != (want != "") {
 			t.Errorf("Lookup(%q) = %q, %v; want %q", app, got, ok, want)
 		}
 	}
-	if _, ok := Multi().Lookup("web"); ok {
+	if _, ok := Multi().Lookup(Query{App: "web"}); ok {
 		t.Error("an empty Multi found a log")
 	}
 }

@@ -178,11 +178,16 @@ func (s *Store) Close() { s.client.Close() }
 
 func key(app string) string { return KeyPrefix + app }
 
-// Lookup returns app's log, from memory unless Redis invalidated it. When
-// Redis fails or does not answer within Options.Timeout it returns none;
-// then lookups return none at once for Options.Cooldown, after which one
-// probes Redis again while the others still skip it.
-func (s *Store) Lookup(app string) ([]byte, bool) {
+// Lookup returns the log of the query's app, from memory unless Redis
+// invalidated it; a query without an app has none. When Redis fails or does
+// not answer within Options.Timeout it returns none; then lookups return
+// none at once for Options.Cooldown, after which one probes Redis again
+// while the others still skip it.
+func (s *Store) Lookup(q crashlog.Query) ([]byte, bool) {
+	app := q.App
+	if app == "" {
+		return nil, false
+	}
 	probe := false
 	if until := s.skipUntil.Load(); until != 0 {
 		now := time.Now().UnixNano()

@@ -39,7 +39,7 @@ func await(t *testing.T, what string, cond func() bool) {
 
 func shows(s *Store, app, want string) func() bool {
 	return func() bool {
-		log, ok := s.Lookup(app)
+		log, ok := s.Lookup(crashlog.Query{App: app})
 		return ok == (want != "") && string(log) == want
 	}
 }
@@ -52,7 +52,7 @@ func sameSlice(a, b []byte) bool { return len(a) == len(b) && len(a) > 0 && &a[0
 func TestShared(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b := open(t, Options{URL: rs.URL}), open(t, Options{URL: rs.URL})
-	if _, ok := b.Lookup("web"); ok {
+	if _, ok := b.Lookup(crashlog.Query{App: "web"}); ok {
 		t.Fatal("a log before any was kept")
 	}
 	created, err := a.Keep(ctx, "web", []byte("boot failed\n"))
@@ -61,8 +61,8 @@ func TestShared(t *testing.T) {
 	}
 	await(t, "the other store shows the log", shows(b, "web", "boot failed\n"))
 	// Hits return the very same bytes, so the server escapes them once.
-	first, _ := b.Lookup("web")
-	if again, _ := b.Lookup("web"); !sameSlice(first, again) {
+	first, _ := b.Lookup(crashlog.Query{App: "web"})
+	if again, _ := b.Lookup(crashlog.Query{App: "web"}); !sameSlice(first, again) {
 		t.Error("two lookups of an unchanged log returned different slices")
 	}
 	if created, err := a.Keep(ctx, "web", []byte("second crash\n")); err != nil || created {
@@ -137,9 +137,9 @@ func TestDown(t *testing.T) {
 		t.Fatalf("SAVE: %q %v", reply, err)
 	}
 	rs.Kill()
-	await(t, "lookups fail", func() bool { _, ok := s.Lookup("web"); return !ok })
+	await(t, "lookups fail", func() bool { _, ok := s.Lookup(crashlog.Query{App: "web"}); return !ok })
 	for range 20 {
-		s.Lookup("web")
+		s.Lookup(crashlog.Query{App: "web"})
 	}
 	if f := s.Failures(); f.Errors == 0 || f.Skipped == 0 {
 		t.Errorf("failures %+v; want errors and skipped lookups counted", f)
@@ -173,13 +173,13 @@ func TestSlow(t *testing.T) {
 		t.Fatal("the log is not shown")
 	}
 	rs.Pause()
-	if log, ok := s.Lookup("api"); ok {
+	if log, ok := s.Lookup(crashlog.Query{App: "api"}); ok {
 		t.Errorf("a stuck Redis gave a log: %q", log)
 	}
 	if f := s.Failures(); f.Errors != 1 {
 		t.Errorf("failures %+v after a lookup timed out; want 1 error", f)
 	}
-	if _, ok := s.Lookup("api"); ok || s.Failures().Skipped != 1 {
+	if _, ok := s.Lookup(crashlog.Query{App: "api"}); ok || s.Failures().Skipped != 1 {
 		t.Errorf("failures %+v; want the next lookup skipped", s.Failures())
 	}
 	rs.Resume()
@@ -259,7 +259,7 @@ func BenchmarkLookup(b *testing.B) {
 		b.Run(src.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := src.Lookup("web"); !ok {
+				if _, ok := src.Lookup(crashlog.Query{App: "web"}); !ok {
 					b.Fatal("no log")
 				}
 			}
