@@ -84,6 +84,9 @@ func Load(fsys fs.FS) (*Site, error) {
 		}
 	}
 	checkCatalog(c, fsys, pages)
+	if cfg != nil {
+		cfg.CrashlogPage = crashlogPage(c, cfgDoc, cfg.CrashlogPage, pages)
+	}
 	if err := c.list.Err(); err != nil {
 		return nil, err
 	}
@@ -204,7 +207,8 @@ func (s *Site) manifest(t *Theme) bundle.Manifest {
 		Version: bundle.Version,
 		Theme:   t.Name,
 		Site: bundle.Settings{Name: s.Config.Brand.Name, Lang: s.Config.Lang,
-			DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme},
+			DefaultStatus: s.Config.DefaultStatus, DefaultTheme: s.Config.Theme,
+			CrashlogPage: s.Config.CrashlogPage},
 	}
 	if len(s.Config.Languages) > 1 {
 		m.Site.Languages = s.Config.Languages

@@ -34,11 +34,16 @@ type Config struct {
 	Translations  map[string]Translation `yaml:"translations"`
 	Theme         string                 `yaml:"theme"`
 	DefaultStatus int                    `yaml:"default_status"`
+	// CrashlogPage is the page a server shows in place of a 502, 503 or 504
+	// page when it finds the request's crashlog (a page with crashlog:
+	// true); "none" for no such page. When left out: DefaultCrashlogPage
+	// if the site has it, else none.
+	CrashlogPage string `yaml:"crashlog_page"`
 	// labels are the full labels of each language, defaults filled in.
 	labels map[string]Labels
 }
 
-const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, languages, translations, theme, default_status"
+const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, languages, translations, theme, default_status, crashlog_page"
 
 // Defaults for settings a site leaves out.
 const (
@@ -46,7 +51,9 @@ const (
 	DefaultLang   = "en"
 	DefaultTheme  = "classic"
 	DefaultStatus = 404
-	maxSVGSize    = 32 << 10
+	// DefaultCrashlogPage is the crashlog page of a site that names none.
+	DefaultCrashlogPage = "502-app-crashed"
+	maxSVGSize          = 32 << 10
 )
 
 var (
@@ -143,4 +150,34 @@ func goodLink(s string) bool {
 		return u.Opaque != ""
 	}
 	return false
+}
+
+// crashlogPage resolves ouchie.yaml's crashlog_page against the site's
+// pages: the id of a page that shows crashlogs, or "" for none. A page
+// named but missing or not showing crashlogs is an error; when the setting
+// is left out, DefaultCrashlogPage is taken if the site has it.
+func crashlogPage(c *errs, doc *yamlDoc, id string, pages []*Page) string {
+	named := id != ""
+	switch id {
+	case "none":
+		return ""
+	case "":
+		id = DefaultCrashlogPage
+	}
+	for _, p := range pages {
+		if p.ID != id {
+			continue
+		}
+		if !p.Meta.Crashlog {
+			if named {
+				doc.add(c, "$.crashlog_page", "set crashlog: true in "+p.File+", or name a page that has it", "crashlog_page %s does not show crashlogs", id)
+			}
+			return ""
+		}
+		return id
+	}
+	if named {
+		doc.add(c, "$.crashlog_page", `name a page id such as "502-app-crashed", or "none"`, "crashlog_page %q is not a page of the site", id)
+	}
+	return ""
 }

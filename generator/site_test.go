@@ -208,3 +208,33 @@ func TestFormatAll(t *testing.T) {
 		t.Errorf("an unknown format's hint does not offer %q: %v", FormatAll, err)
 	}
 }
+
+// The manifest names the site's crashlog page: the one ouchie.yaml sets,
+// the default one when the site has it, none when it has not or says none.
+func TestCrashlogPage(t *testing.T) {
+	for _, tt := range []struct {
+		name, setting string
+		page          bool // add content/502-app-crashed.md
+		want          string
+	}{
+		{"default, absent", "", false, ""},
+		{"default, present", "", true, "502-app-crashed"},
+		{"named", "crashlog_page: 502-app-failed-to-boot\n", true, "502-app-failed-to-boot"},
+		{"none", "crashlog_page: none\n", true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			site := baseSite(t)
+			site["ouchie.yaml"] = &fstest.MapFile{Data: append(slices.Clone(site["ouchie.yaml"].Data), tt.setting...)}
+			if tt.page {
+				site["content/502-app-crashed.md"] = &fstest.MapFile{Data: []byte("---\nstatus: 502\ntitle: Crashed\nsummary: It crashed.\nsource: app\ncrashlog: true\n---\nBody.\n")}
+			}
+			bundles, err := Build(site, Options{})
+			if err != nil {
+				t.Fatal(formatErr(err))
+			}
+			if got := bundles[0].Manifest.Site.CrashlogPage; got != tt.want {
+				t.Errorf("crashlog page %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
