@@ -19,6 +19,7 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server"
 	"github.com/ouchie/ouchie/server/crashlog"
+	"github.com/ouchie/ouchie/server/crashlog/kube"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore"
 )
 
@@ -49,6 +50,10 @@ type ServeCmd struct {
 	CrashlogStorePasswordFile string        `help:"File holding the password of --crashlog-store, in place of the URL's." env:"OUCHIE_CRASHLOG_STORE_PASSWORD_FILE" placeholder:"FILE"`
 	CrashlogTTL               time.Duration `help:"How long --crashlog-store keeps a pushed crashlog. Default: ${default}." default:"24h" env:"OUCHIE_CRASHLOG_TTL" placeholder:"DURATION"`
 	CrashlogStoreTimeout      time.Duration `help:"How long a page may wait for --crashlog-store when the log is not in memory; past it the page goes out without the log and lookups skip the store for 2 s. Default: ${default}." default:"50ms" env:"OUCHIE_CRASHLOG_STORE_TIMEOUT" placeholder:"DURATION"`
+
+	CrashlogSource string `help:"Where else crashlogs come from: kubernetes (the previous run's log of a crashing container of the Service ingress-nginx names in X-Namespace and X-Service-Name), or none. Default: ${default}." enum:"none,kubernetes" default:"none" env:"OUCHIE_CRASHLOG_SOURCE" placeholder:"SOURCE"`
+	Kubeconfig     string `help:"With --crashlog-source kubernetes: kubeconfig file of the cluster. Default: the pod's service account." env:"OUCHIE_KUBECONFIG,KUBECONFIG" placeholder:"FILE"`
+	Namespace      string `help:"With --crashlog-source kubernetes: watch only this namespace. Default: all." env:"OUCHIE_NAMESPACE" placeholder:"NS"`
 }
 
 // accessLogDelay is how long an access log line may wait to be written
@@ -256,12 +261,13 @@ func distThemes(dist string) []string {
 }
 
 // crashlogs wires the crashlog sources (the admin API's store, in memory
-// or Redis, and a directory), the admin listener and the viewing token. The returned
-// function releases what it opened.
+// or Redis, a directory, Kubernetes), the admin listener and the viewing
+// token. The returned function releases what it opened.
 func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 	var sources []crashlog.Source
 	var dir *crashlog.Dir
 	var shared *redisstore.Store
+	stopKube := func() {}
 	release := func() {
 		if dir != nil {
 			_ = dir.Close()
@@ -269,6 +275,7 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 		if shared != nil {
 			shared.Close()
 		}
+		stopKube()
 	}
 	var keeper crashlog.Keeper
 	if c.CrashlogStore != "" {
@@ -308,10 +315,24 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 		dir = d
 		sources = append(sources, d)
 	}
+	if c.CrashlogSource == "kubernetes" {
+		src, err := c.kubernetes(env)
+		if err != nil {
+			return release, err
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		stopKube = cancel
+		src.Start(ctx)
+		sources = append(sources, src)
+		cfg.CrashlogByService = true
+	} else if c.Kubeconfig != "" && os.Getenv("KUBECONFIG") != c.Kubeconfig || c.Namespace != "" {
+		return release, withHint(errors.New("--kubeconfig and --namespace configure the kubernetes crashlog source, which is off"),
+			"add --crashlog-source kubernetes")
+	}
 	if c.CrashlogTokenFile != "" {
 		if len(sources) == 0 {
 			return release, withHint(errors.New("--crashlog-token-file guards crashlogs, but none are configured"),
-				"add --admin-listen, --crashlog-store or --crashlog-dir, or drop --crashlog-token-file")
+				"add --admin-listen, --crashlog-store, --crashlog-dir or --crashlog-source, or drop --crashlog-token-file")
 		}
 		token, err := crashlog.LoadToken(c.CrashlogTokenFile, env.Log)
 		if err != nil {
@@ -370,4 +391,18 @@ func readPassword(file string) (string, error) {
 		return "", fmt.Errorf("password file %s: empty", file)
 	}
 	return pw, nil
+}
+
+// kubernetes builds the Kubernetes crashlog source; its watches start with
+// Start.
+func (c *ServeCmd) kubernetes(env *Env) (*kube.Source, error) {
+	if c.Namespace != "" && !crashlog.ValidLabel(c.Namespace) {
+		return nil, withHint(fmt.Errorf("namespace %q is not a namespace name", c.Namespace), "--namespace takes a name such as shop")
+	}
+	client, err := kube.Client(c.Kubeconfig)
+	if err != nil {
+		return nil, withHint(err, "run ouchie in a pod with a service account (see deploy/kubernetes/rbac.yaml), or name a kubeconfig file with --kubeconfig")
+	}
+	env.Log.Info("crashlogs from kubernetes", "namespace", cmp.Or(c.Namespace, "(all)"))
+	return kube.New(client, kube.Options{Namespace: c.Namespace, Log: env.Log}), nil
 }
