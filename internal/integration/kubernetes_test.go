@@ -25,7 +25,13 @@ var wantKinds = map[string]string{
 	"HorizontalPodAutoscaler": "autoscaling/v2",
 	"PodDisruptionBudget":     "policy/v1",
 	"ConfigMap":               "v1",
+	"ServiceAccount":          "v1",
+	"ClusterRole":             "rbac.authorization.k8s.io/v1",
+	"ClusterRoleBinding":      "rbac.authorization.k8s.io/v1",
 }
+
+// clusterScoped are the kinds that live in no namespace.
+var clusterScoped = map[string]bool{"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true}
 
 // TestKubernetesManifests parses every manifest under deploy/kubernetes/ and
 // checks what a cluster would only find out at run time: kinds and API
@@ -45,7 +51,7 @@ func TestKubernetesManifests(t *testing.T) {
 		case o.APIVersion != want:
 			t.Errorf("%s: %s has apiVersion %q, want %q", o.file, o.Kind, o.APIVersion, want)
 		}
-		if o.Kind != "Namespace" && o.Metadata.Namespace != "ouchie" {
+		if !clusterScoped[o.Kind] && o.Metadata.Namespace != "ouchie" {
 			t.Errorf("%s: %s %s in namespace %q, want ouchie", o.file, o.Kind, o.Metadata.Name, o.Metadata.Namespace)
 		}
 	}

@@ -3,14 +3,14 @@ package kube
 import (
 	"fmt"
 
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Client returns a client for the API server: from the kubeconfig file
+// Client returns a client of the API server's core group: from the kubeconfig file
 // when one is named, else from the pod's service account (in a cluster).
-func Client(kubeconfig string) (kubernetes.Interface, error) {
+func Client(kubeconfig string) (corev1client.CoreV1Interface, error) {
 	var cfg *rest.Config
 	var err error
 	if kubeconfig != "" {
@@ -22,7 +22,7 @@ func Client(kubeconfig string) (kubernetes.Interface, error) {
 		return nil, fmt.Errorf("in-cluster config (not running in a pod?): %w", err)
 	}
 	cfg.UserAgent = "ouchie"
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}

@@ -108,7 +108,7 @@ func (s *Source) fetch(c container, f *fetch) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.FetchTimeout)
 	defer cancel()
 	lines, limit := int64(sanitize.MaxLines), int64(maxFetched)
-	req := s.client.CoreV1().Pods(c.namespace).GetLogs(c.pod, &corev1.PodLogOptions{
+	req := s.client.Pods(c.namespace).GetLogs(c.pod, &corev1.PodLogOptions{
 		Container: c.key.name, Previous: c.previous, TailLines: &lines, LimitBytes: &limit,
 	})
 	raw, err := read(ctx, req.Stream)

@@ -23,8 +23,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -58,10 +59,10 @@ type Options struct {
 // Source finds crashlogs through the Kubernetes API; see the package
 // comment. It is safe for concurrent use.
 type Source struct {
-	client kubernetes.Interface
+	client corev1client.CoreV1Interface
 	opts   Options
 
-	factories  []informers.SharedInformerFactory
+	informers  []cache.SharedIndexInformer
 	services   listers.ServiceLister
 	pods       listers.PodLister
 	namespaces listers.NamespaceLister
@@ -78,7 +79,7 @@ type Source struct {
 
 // New returns a Source reading through client. Nothing is watched until
 // Start.
-func New(client kubernetes.Interface, o Options) *Source {
+func New(client corev1client.CoreV1Interface, o Options) *Source {
 	setDefault(&o.Wait, 50*time.Millisecond)
 	setDefault(&o.FetchTimeout, 10*time.Second)
 	setDefault(&o.Retry, 30*time.Second)
@@ -89,31 +90,39 @@ func New(client kubernetes.Interface, o Options) *Source {
 	s := &Source{client: client, opts: o, ctx: context.Background()}
 	s.logs.entries = map[containerKey]*fetch{}
 
-	opts := []informers.SharedInformerOption{informers.WithTransform(slim)}
-	if o.Namespace != "" {
-		opts = append(opts, informers.WithNamespace(o.Namespace))
-	}
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0, opts...)
+	ns := o.Namespace // "" lists every namespace
+	svc := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+		return client.Services(ns).List(ctx, lo)
+	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+		return client.Services(ns).Watch(ctx, lo)
+	}, &corev1.Service{})
+	pod := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+		return client.Pods(ns).List(ctx, lo)
+	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+		return client.Pods(ns).Watch(ctx, lo)
+	}, &corev1.Pod{})
 	// Namespaces are cluster-scoped: with one namespace watched, only that
 	// one is listed.
-	nsf := f
-	if o.Namespace != "" {
-		nsf = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(slim),
-			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
-				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", o.Namespace).String()
-			}))
+	only := func(lo *metav1.ListOptions) {
+		if ns != "" {
+			lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", ns).String()
+		}
 	}
-	svc := f.Core().V1().Services()
-	pod := f.Core().V1().Pods()
-	ns := nsf.Core().V1().Namespaces()
-	for _, inf := range []cache.SharedIndexInformer{svc.Informer(), pod.Informer(), ns.Informer()} {
+	nsi := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+		only(&lo)
+		return client.Namespaces().List(ctx, lo)
+	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+		only(&lo)
+		return client.Namespaces().Watch(ctx, lo)
+	}, &corev1.Namespace{})
+	s.informers = []cache.SharedIndexInformer{svc, pod, nsi}
+	for _, inf := range s.informers {
+		_ = inf.SetTransform(slim)
 		_ = inf.SetWatchErrorHandlerWithContext(s.watchFailed)
 	}
-	s.services, s.pods, s.namespaces = svc.Lister(), pod.Lister(), ns.Lister()
-	s.factories = []informers.SharedInformerFactory{f}
-	if nsf != f {
-		s.factories = append(s.factories, nsf)
-	}
+	s.services = listers.NewServiceLister(svc.GetIndexer())
+	s.pods = listers.NewPodLister(pod.GetIndexer())
+	s.namespaces = listers.NewNamespaceLister(nsi.GetIndexer())
 	return s
 }
 
@@ -129,22 +138,28 @@ func setDefault[T comparable](v *T, def T) {
 // Lookup finds nothing (or what was seen last).
 func (s *Source) Start(ctx context.Context) {
 	s.ctx = ctx
-	for _, f := range s.factories {
-		f.Start(ctx.Done())
+	for _, inf := range s.informers {
+		go inf.RunWithContext(ctx)
 	}
+}
+
+// newInformer watches one kind of object through client, indexed by
+// namespace; it never resyncs (nothing here acts on events). As client-go's
+// own informers, it streams the initial list (WatchList) unless the client
+// says it cannot (the fake clientset of tests).
+func newInformer(client any, list cache.ListWithContextFunc, watch cache.WatchFuncWithContext, obj runtime.Object) cache.SharedIndexInformer {
+	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watch}, client)
+	return cache.NewSharedIndexInformer(lw, obj, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 }
 
 // WaitForSync waits until every watch has its first list or ctx ends, and
 // reports whether they all have.
 func (s *Source) WaitForSync(ctx context.Context) bool {
-	for _, f := range s.factories {
-		for _, ok := range f.WaitForCacheSync(ctx.Done()) {
-			if !ok {
-				return false
-			}
-		}
+	synced := make([]cache.InformerSynced, len(s.informers))
+	for i, inf := range s.informers {
+		synced[i] = inf.HasSynced
 	}
-	return true
+	return cache.WaitForCacheSync(ctx.Done(), synced...)
 }
 
 // Lookup returns the sanitized previous-run log of a failing container of

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/ouchie/ouchie/server/crashlog"
@@ -87,12 +88,18 @@ func healthyPod(name string, lbls map[string]string) *corev1.Pod {
 	}
 }
 
+// fakeCore is the fake clientset's core client, saying (as the clientset
+// does) that its watches cannot stream the initial list.
+type fakeCore struct{ corev1client.CoreV1Interface }
+
+func (fakeCore) IsWatchListSemanticsUnSupported() bool { return true }
+
 // start starts a source on api and waits for its first lists.
 func start(t *testing.T, api *fakeAPI, o Options) *Source {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := New(api, o)
+	s := New(fakeCore{api.CoreV1()}, o)
 	s.Start(ctx)
 	if !s.WaitForSync(ctx) {
 		t.Fatal("informers did not sync")
