@@ -91,12 +91,12 @@ func New(client corev1client.CoreV1Interface, o Options) *Source {
 	s.logs.entries = map[containerKey]*fetch{}
 
 	ns := o.Namespace // "" lists every namespace
-	svc := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+	svc := s.newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		return client.Services(ns).List(ctx, lo)
 	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 		return client.Services(ns).Watch(ctx, lo)
 	}, &corev1.Service{})
-	pod := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+	pod := s.newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		return client.Pods(ns).List(ctx, lo)
 	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 		return client.Pods(ns).Watch(ctx, lo)
@@ -108,7 +108,7 @@ func New(client corev1client.CoreV1Interface, o Options) *Source {
 			lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", ns).String()
 		}
 	}
-	nsi := newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+	nsi := s.newInformer(client, func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		only(&lo)
 		return client.Namespaces().List(ctx, lo)
 	}, func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
@@ -146,9 +146,22 @@ func (s *Source) Start(ctx context.Context) {
 // newInformer watches one kind of object through client, indexed by
 // namespace; it never resyncs (nothing here acts on events). As client-go's
 // own informers, it streams the initial list (WatchList) unless the client
-// says it cannot (the fake clientset of tests).
-func newInformer(client any, list cache.ListWithContextFunc, watch cache.WatchFuncWithContext, obj runtime.Object) cache.SharedIndexInformer {
-	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watch}, client)
+// says it cannot (the fake clientset of tests). Every failed list or watch
+// request is counted (the reflector retries some without telling).
+func (s *Source) newInformer(client any, listFn cache.ListWithContextFunc, watchFn cache.WatchFuncWithContext, obj runtime.Object) cache.SharedIndexInformer {
+	counted := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+			o, err := listFn(ctx, lo)
+			s.apiFailed(ctx, err)
+			return o, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+			w, err := watchFn(ctx, lo)
+			s.apiFailed(ctx, err)
+			return w, err
+		},
+	}
+	lw := cache.ToListWatcherWithWatchListSemantics(counted, client)
 	return cache.NewSharedIndexInformer(lw, obj, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 }
 
@@ -211,13 +224,23 @@ func slim(obj any) (any, error) {
 	return obj, nil
 }
 
-// watchFailed counts a watch that ended with an error and logs it at most
-// once per interval. The informer retries by itself, backing off.
+// apiFailed counts a list or watch request that failed, and logs it at
+// most once per interval. The informer retries by itself, backing off.
+func (s *Source) apiFailed(ctx context.Context, err error) {
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	s.watchErrors.Add(1)
+	s.logError("kubernetes list or watch failed; retrying", err)
+}
+
+// watchFailed logs a watch that ended with an error (its request was
+// counted by apiFailed, or it broke off later), in place of client-go's own
+// message, at most once per interval.
 func (s *Source) watchFailed(_ context.Context, r *cache.Reflector, err error) {
 	if err == io.EOF {
 		return // closed normally
 	}
-	s.watchErrors.Add(1)
 	s.logError("kubernetes watch failed; retrying", err, "watch", r.TypeDescription())
 }
 
