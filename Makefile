@@ -3,9 +3,12 @@ GO        ?= go
 BIN       ?= bin/ouchie
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -buildid= -X github.com/ouchie/ouchie/internal/cli.Version=$(VERSION)
+# Build tags: TAGS=kubernetes adds the Kubernetes crashlog source (client-go
+# makes the binary more than twice as large; docs/kubernetes.md).
+TAGS      ?=
 # A static binary with no build path, build id or time in it: the same
 # source and Go give the same bytes (make release checks it in its test).
-GOBUILD   = $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+GOBUILD   = $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)'
 LISTEN    ?= 127.0.0.1:8080
 FUZZTIME  ?= 10s
 

@@ -19,7 +19,6 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server"
 	"github.com/ouchie/ouchie/server/crashlog"
-	"github.com/ouchie/ouchie/server/crashlog/kube"
 	"github.com/ouchie/ouchie/server/crashlog/redisstore"
 )
 
@@ -51,7 +50,7 @@ type ServeCmd struct {
 	CrashlogTTL               time.Duration `help:"How long --crashlog-store keeps a pushed crashlog. Default: ${default}." default:"24h" env:"OUCHIE_CRASHLOG_TTL" placeholder:"DURATION"`
 	CrashlogStoreTimeout      time.Duration `help:"How long a page may wait for --crashlog-store when the log is not in memory; past it the page goes out without the log and lookups skip the store for 2 s. Default: ${default}." default:"50ms" env:"OUCHIE_CRASHLOG_STORE_TIMEOUT" placeholder:"DURATION"`
 
-	CrashlogSource string `help:"Where else crashlogs come from: kubernetes (the previous run's log of a crashing container of the Service ingress-nginx names in X-Namespace and X-Service-Name), or none. Default: ${default}." enum:"none,kubernetes" default:"none" env:"OUCHIE_CRASHLOG_SOURCE" placeholder:"SOURCE"`
+	CrashlogSource string `help:"Where else crashlogs come from: kubernetes (the previous run's log of a crashing container of the Service ingress-nginx names in X-Namespace and X-Service-Name; only in a binary built with -tags kubernetes), or none. Default: ${default}." enum:"none,kubernetes" default:"none" env:"OUCHIE_CRASHLOG_SOURCE" placeholder:"SOURCE"`
 	Kubeconfig     string `help:"With --crashlog-source kubernetes: kubeconfig file of the cluster. Default: the pod's service account." env:"OUCHIE_KUBECONFIG,KUBECONFIG" placeholder:"FILE"`
 	Namespace      string `help:"With --crashlog-source kubernetes: watch only this namespace. Default: all." env:"OUCHIE_NAMESPACE" placeholder:"NS"`
 }
@@ -316,13 +315,11 @@ func (c *ServeCmd) crashlogs(cfg *server.Config, env *Env) (func(), error) {
 		sources = append(sources, d)
 	}
 	if c.CrashlogSource == "kubernetes" {
-		src, err := c.kubernetes(env)
+		src, stop, err := c.kubernetes(env)
 		if err != nil {
 			return release, err
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		stopKube = cancel
-		src.Start(ctx)
+		stopKube = stop
 		sources = append(sources, src)
 		cfg.CrashlogByService = true
 	} else if c.Kubeconfig != "" && os.Getenv("KUBECONFIG") != c.Kubeconfig || c.Namespace != "" {
@@ -391,18 +388,4 @@ func readPassword(file string) (string, error) {
 		return "", fmt.Errorf("password file %s: empty", file)
 	}
 	return pw, nil
-}
-
-// kubernetes builds the Kubernetes crashlog source; its watches start with
-// Start.
-func (c *ServeCmd) kubernetes(env *Env) (*kube.Source, error) {
-	if c.Namespace != "" && !crashlog.ValidLabel(c.Namespace) {
-		return nil, withHint(fmt.Errorf("namespace %q is not a namespace name", c.Namespace), "--namespace takes a name such as shop")
-	}
-	client, err := kube.Client(c.Kubeconfig)
-	if err != nil {
-		return nil, withHint(err, "run ouchie in a pod with a service account (see deploy/kubernetes/rbac.yaml), or name a kubeconfig file with --kubeconfig")
-	}
-	env.Log.Info("crashlogs from kubernetes", "namespace", cmp.Or(c.Namespace, "(all)"))
-	return kube.New(client, kube.Options{Namespace: c.Namespace, Log: env.Log}), nil
 }
