@@ -160,6 +160,29 @@ func TestDown(t *testing.T) {
 	}
 }
 
+// TestQueryByService: the store answers a query by its app, whatever
+// Service it also names; a query naming only a Service (the Kubernetes
+// source's) has no log here, even one whose name an app has, and costs no
+// round trip: with Redis stuck it answers at once and counts no failure.
+func TestQueryByService(t *testing.T) {
+	rs := redistest.Start(t)
+	s := open(t, Options{URL: rs.URL})
+	if _, err := s.Keep(ctx, "web", []byte("boot failed\n")); err != nil {
+		t.Fatal(err)
+	}
+	if log, ok := s.Lookup(crashlog.Query{App: "web", Namespace: "shop", Service: "cart"}); !ok || string(log) != "boot failed\n" {
+		t.Errorf("app web with a Service: %q, %v; want the app's log", log, ok)
+	}
+	rs.Pause()
+	defer rs.Resume()
+	if log, ok := s.Lookup(crashlog.Query{Namespace: "shop", Service: "web"}); ok {
+		t.Errorf("a Service's query found the app's log %q", log)
+	}
+	if f := s.Failures(); f.Errors != 0 || f.Skipped != 0 {
+		t.Errorf("failures %+v after a query by Service; want none (no round trip)", f)
+	}
+}
+
 // TestSlow: a Redis that does not answer costs a lookup Options.Timeout,
 // then lookups skip it, even of logs in memory (the breaker is before the
 // cache); once Redis answers again, lookups do too.
