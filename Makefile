@@ -55,9 +55,14 @@ image: ## container image $(IMAGE) with podman: FROM scratch, the static linux b
 run: build ## serve the embedded default site on $(LISTEN)
 	$(BIN) serve --listen $(LISTEN)
 
-test: ## every test: unit, CLI scripts, and the real nginx/HAProxy/Caddy/Chromium ones
+# The kube package's tests run in both builds (the package has no build
+# tag); only ouchie serve's wiring of the source differs, so the tagged run
+# is of those tests.
+test: ## every test: unit, CLI scripts, and the real nginx/HAProxy/Caddy/Chromium ones; the serve tests again with -tags kubernetes
 	$(GO) vet ./...
+	$(GO) vet -tags kubernetes ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -tags kubernetes -run Kubernetes ./internal/cli/
 
 test-short: ## unit tests only
 	$(GO) test -short ./...
