@@ -8,7 +8,8 @@
 #
 # Your own pages: build with --build-arg SITE=<folder in the build context
 # holding content/, themes/ and ouchie.yaml>, or mount a built bundle over
-# /dist. See docs/docker.md.
+# /dist. See docs/docker.md. --build-arg TAGS=kubernetes adds the Kubernetes
+# crashlog source (docs/crashlogs.md).
 
 ARG GO_VERSION=1.26
 
@@ -18,7 +19,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/ouchie/ouchie/internal/cli.Version=${VERSION}" -o /out/ouchie .
+ARG TAGS=
+RUN CGO_ENABLED=0 go build -trimpath -tags "${TAGS}" -ldflags "-s -w -X github.com/ouchie/ouchie/internal/cli.Version=${VERSION}" -o /out/ouchie .
 ARG SITE=.
 RUN /out/ouchie build --src "${SITE}" --dist /out/dist --format all
 
