@@ -27,18 +27,25 @@ func startHTTP(t *testing.T, server string, o Options) *Source {
 	return s
 }
 
+// syncedHTTP is startHTTP once the informers have synced.
+func syncedHTTP(t *testing.T, server string, o Options) *Source {
+	t.Helper()
+	s := startHTTP(t, server, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !s.WaitForSync(ctx) {
+		t.Fatalf("namespace %q: informers did not sync against the test API server", o.Namespace)
+	}
+	return s
+}
+
 var shopCart = crashlog.Query{Namespace: kubetest.Namespace, Service: kubetest.Service}
 
 // TestHTTP: through a kubeconfig and the API's HTTP paths, the crash-looping
 // pod's previous log is read once and shown sanitized.
 func TestHTTP(t *testing.T) {
 	srv := kubetest.Start(t, false)
-	s := startHTTP(t, srv.URL, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !s.WaitForSync(ctx) {
-		t.Fatal("informers did not sync against the test API server")
-	}
+	s := syncedHTTP(t, srv.URL, Options{})
 	log, ok := eventually(s, shopCart)
 	if !ok {
 		t.Fatal("no log")
@@ -60,12 +67,7 @@ func TestHTTP(t *testing.T) {
 func TestHTTPNamespace(t *testing.T) {
 	srv := kubetest.Start(t, false)
 	for ns, want := range map[string]bool{kubetest.Namespace: true, "web": false} {
-		s := startHTTP(t, srv.URL, Options{Namespace: ns})
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if !s.WaitForSync(ctx) {
-			t.Fatalf("--namespace %s: informers did not sync", ns)
-		}
-		cancel()
+		s := syncedHTTP(t, srv.URL, Options{Namespace: ns})
 		if want {
 			if log, ok := eventually(s, shopCart); !ok || string(log) != kubetest.Log {
 				t.Errorf("--namespace %s: log %q, %v; want the log", ns, log, ok)
@@ -82,12 +84,7 @@ func TestHTTPNamespace(t *testing.T) {
 // TestHTTPForbidden: a 403 on pods/log shows no log and is counted.
 func TestHTTPForbidden(t *testing.T) {
 	srv := kubetest.Start(t, true)
-	s := startHTTP(t, srv.URL, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !s.WaitForSync(ctx) {
-		t.Fatal("informers did not sync")
-	}
+	s := syncedHTTP(t, srv.URL, Options{})
 	if log, ok := s.Lookup(shopCart); ok {
 		t.Fatalf("log %q despite 403", log)
 	}

@@ -20,6 +20,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/ouchie/ouchie/internal/testkit"
 	"github.com/ouchie/ouchie/server/crashlog"
 )
 
@@ -231,9 +232,8 @@ func TestFetchFails(t *testing.T) {
 	forbidden := error(apierrors.NewForbidden(schema.GroupResource{Resource: "pods/log"}, "cart-7d9f-abcde",
 		errors.New(`User "system:serviceaccount:ouchie:ouchie" cannot get resource "pods/log"`)))
 	api.fail.Store(&forbidden)
-	var logged strings.Builder
-	var mu sync.Mutex
-	s := start(t, api, Options{Retry: time.Hour, Log: newLogger(&mu, &logged)})
+	var logged testkit.Buffer
+	s := start(t, api, Options{Retry: time.Hour, Log: slog.New(slog.NewTextHandler(&logged, nil))})
 	for range 1000 {
 		if log, ok := s.Lookup(cart); ok {
 			t.Fatalf("log %q shown though its read failed", log)
@@ -251,8 +251,6 @@ func TestFetchFails(t *testing.T) {
 	if !strings.Contains(m.String(), `ouchie_crashlog_kubernetes_errors_total{op="log"} 1`+"\n") {
 		t.Errorf("metrics do not count the error:\n%s", m.String())
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if n := strings.Count(logged.String(), "kubernetes log fetch failed"); n != 1 {
 		t.Errorf("error logged %d times, want 1:\n%s", n, logged.String())
 	}
@@ -316,20 +314,4 @@ func TestFailing(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedWriter serializes writes to a builder the test reads.
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func newLogger(mu *sync.Mutex, b *strings.Builder) *slog.Logger {
-	return slog.New(slog.NewTextHandler(lockedWriter{mu, b}, nil))
 }
