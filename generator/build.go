@@ -55,6 +55,11 @@ type Site struct {
 	sites    map[string]SiteData // by language
 	fsys     fs.FS
 	md       goldmark.Markdown
+	// Brands are the site's brands, in ouchie.yaml's order.
+	Brands []*Brand
+	// layers are the layouts folders laid over the site's own (a brand's).
+	layers []string
+	themes *themeCache
 }
 
 // Load reads and validates a site: settings, every page and its Markdown.
@@ -69,7 +74,7 @@ func Load(fsys fs.FS) (*Site, error) {
 	if cfg != nil {
 		l.langs = cfg.Languages
 	}
-	pages, translations := l.loadPages()
+	pages, translations := l.loadPages(ContentDir)
 	slices.SortFunc(pages, func(a, b *Page) int { return cmp.Compare(a.ID, b.ID) })
 	s := &Site{Config: cfg, Pages: pages, Themes: themeNames(fsys), fsys: fsys, md: l.md}
 	if len(s.Themes) == 0 {
@@ -87,12 +92,6 @@ func Load(fsys fs.FS) (*Site, error) {
 	if cfg != nil {
 		cfg.CrashlogPage = crashlogPage(c, cfgDoc, cfg.CrashlogPage, pages)
 	}
-	if err := c.list.Err(); err != nil {
-		return nil, err
-	}
-	missingTranslations(warn, cfgDoc, pages, s.all, l.langs)
-	warn.list.Sort()
-	s.Warnings = warn.list
 	s.sites = make(map[string]SiteData, len(l.langs))
 	for _, lang := range l.langs {
 		s.sites[lang] = SiteData{
@@ -101,6 +100,15 @@ func Load(fsys fs.FS) (*Site, error) {
 			Labels: cfg.labels[lang],
 		}
 	}
+	if cfg != nil {
+		s.loadBrands(l, cfgDoc)
+	}
+	if err := c.list.Err(); err != nil {
+		return nil, err
+	}
+	missingTranslations(warn, cfgDoc, pages, s.all, l.langs)
+	warn.list.Sort()
+	s.Warnings = warn.list
 	return s, nil
 }
 
@@ -194,7 +202,7 @@ func (s *Site) plan(opts Options) ([]*Theme, []string, error) {
 	}
 	var themes []*Theme
 	for _, name := range names {
-		if t := loadTheme(c, s.fsys, name); t != nil {
+		if t := s.theme(c, name); t != nil {
 			themes = append(themes, t)
 		}
 	}

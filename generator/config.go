@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/url"
@@ -13,16 +14,8 @@ const ConfigName = "ouchie.yaml"
 
 // Config is a site's ouchie.yaml.
 type Config struct {
-	Brand struct {
-		Name   string `yaml:"name"`
-		Logo   string `yaml:"logo"`
-		Accent string `yaml:"accent"`
-	} `yaml:"brand"`
-	Links struct {
-		Homepage string `yaml:"homepage"`
-		Support  string `yaml:"support"`
-		Status   string `yaml:"status"`
-	} `yaml:"links"`
+	Brand BrandSettings `yaml:"brand"`
+	Links LinkSettings  `yaml:"links"`
 	// Labels are the default language's.
 	Labels Labels `yaml:"labels"`
 	// Lang is the default language; lang: alone means languages: [lang].
@@ -39,11 +32,27 @@ type Config struct {
 	// true); "none" for no such page. When left out: DefaultCrashlogPage
 	// if the site has it, else none.
 	CrashlogPage string `yaml:"crashlog_page"`
+	// Brands are the other sites served from this one (see BrandConfig).
+	Brands []BrandConfig `yaml:"brands"`
 	// labels are the full labels of each language, defaults filled in.
 	labels map[string]Labels
 }
 
-const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, languages, translations, theme, default_status, crashlog_page"
+// BrandSettings are a site's or a brand's brand: fields.
+type BrandSettings struct {
+	Name   string `yaml:"name"`
+	Logo   string `yaml:"logo"`
+	Accent string `yaml:"accent"`
+}
+
+// LinkSettings are a site's or a brand's links: fields.
+type LinkSettings struct {
+	Homepage string `yaml:"homepage"`
+	Support  string `yaml:"support"`
+	Status   string `yaml:"status"`
+}
+
+const configFields = "ouchie.yaml takes brand (name, logo, accent), links (homepage, support, status), labels, lang, languages, translations, theme, default_status, crashlog_page, brands"
 
 // Defaults for settings a site leaves out.
 const (
@@ -79,6 +88,9 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 		}
 		if clean {
 			doc.checkValue(c, "$.brand.name", cfg.Brand.Name)
+			for i, b := range cfg.Brands {
+				doc.checkValue(c, fmt.Sprintf("$.brands[%d].brand.name", i), b.Brand.Name)
+			}
 			cfg.Labels.each(func(key, val string) { doc.checkValue(c, "$.labels."+key, val) })
 			for tag, tr := range cfg.Translations {
 				tr.Labels.each(func(key, val string) { doc.checkValue(c, "$.translations."+tag+".labels."+key, val) })
@@ -115,27 +127,40 @@ func loadConfig(c *errs, fsys fs.FS) (*Config, *yamlDoc, template.HTML) {
 	} else if cfg.DefaultStatus < 400 || cfg.DefaultStatus > 599 {
 		doc.add(c, "$.default_status", "", "default_status %d is not an error status (400-599)", cfg.DefaultStatus)
 	}
-	for _, l := range []struct{ path, val string }{
-		{"$.links.homepage", cfg.Links.Homepage},
-		{"$.links.support", cfg.Links.Support},
-		{"$.links.status", cfg.Links.Status},
+	checkLinks(c, doc, "$.links", cfg.Links)
+	logo := loadLogo(c, doc, fsys, "$.brand.logo", cfg.Brand.Logo)
+	checkBrands(c, doc, fsys, cfg)
+	return cfg, doc, logo
+}
+
+// checkLinks reports every link of links, found at path in doc, that is
+// not an absolute http(s) or mailto: URL.
+func checkLinks(c *errs, doc *yamlDoc, path string, links LinkSettings) {
+	for _, l := range []struct{ key, val string }{
+		{"homepage", links.Homepage}, {"support", links.Support}, {"status", links.Status},
 	} {
 		if l.val != "" && !goodLink(l.val) {
-			doc.add(c, l.path, "links are absolute http(s) or mailto: URLs", "bad link %q", l.val)
+			doc.add(c, path+"."+l.key, "links are absolute http(s) or mailto: URLs", "bad link %q", l.val)
 		}
 	}
+}
+
+// loadLogo reads and sanitizes the logo file named at path in doc, or
+// returns "" when name is empty or the logo is refused (and reported).
+func loadLogo(c *errs, doc *yamlDoc, fsys fs.FS, path, name string) template.HTML {
+	if name == "" {
+		return ""
+	}
+	data, err := fs.ReadFile(fsys, name)
 	var logo template.HTML
-	if cfg.Brand.Logo != "" {
-		data, err := fs.ReadFile(fsys, cfg.Brand.Logo)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
-			doc.add(c, "$.brand.logo", "the logo path is relative to ouchie.yaml", "missing logo file %q", cfg.Brand.Logo)
-		} else if err != nil {
-			doc.add(c, "$.brand.logo", hintFor(err), "logo %s: %v", cfg.Brand.Logo, unwrapPathError(err))
-		} else if logo, err = sanitizeSVG(data); err != nil {
-			doc.add(c, "$.brand.logo", "", "logo %s: %v", cfg.Brand.Logo, err)
-		}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+		doc.add(c, path, "the logo path is relative to ouchie.yaml", "missing logo file %q", name)
+	} else if err != nil {
+		doc.add(c, path, hintFor(err), "logo %s: %v", name, unwrapPathError(err))
+	} else if logo, err = sanitizeSVG(data); err != nil {
+		doc.add(c, path, "", "logo %s: %v", name, err)
 	}
-	return cfg, doc, logo
+	return logo
 }
 
 func goodLink(s string) bool {

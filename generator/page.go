@@ -106,17 +106,18 @@ type loader struct {
 	svgs  map[string]template.HTML // sanitized illustrations by file, shared by the pages naming one
 }
 
-// loadPages reads every content/*.md of the site: the pages in the default
-// language, and the translations (content/<id>.<lang>.md) into l.langs. The
-// folder is listed a batch of names at a time, in the order it holds them:
-// a site of 100,000 pages is not listed whole beside its pages.
-func (l *loader) loadPages() (pages, translations []*Page) {
-	err := eachEntry(l.fsys, ContentDir, func(e fs.DirEntry) {
+// loadPages reads every dir/*.md of the site (dir is ContentDir, or a
+// brand's): the pages in the default language, and the translations
+// (<id>.<lang>.md) into l.langs. The folder is listed a batch of names at a
+// time, in the order it holds them: a site of 100,000 pages is not listed
+// whole beside its pages.
+func (l *loader) loadPages(dir string) (pages, translations []*Page) {
+	err := eachEntry(l.fsys, dir, func(e fs.DirEntry) {
 		if e.IsDir() || path.Ext(e.Name()) != ".md" {
 			return
 		}
-		file := "content/" + e.Name()
-		if id, lang, ok := strings.Cut(strings.TrimSuffix(file[len("content/"):], ".md"), "."); ok {
+		file := dir + "/" + e.Name()
+		if id, lang, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".md"), "."); ok {
 			if t := l.loadTranslation(file, id, lang); t != nil {
 				translations = append(translations, t)
 			}
@@ -129,7 +130,7 @@ func (l *loader) loadPages() (pages, translations []*Page) {
 		if hint == "" {
 			hint = "a site is a folder holding content/ and themes/; `ouchie init DIR` writes one"
 		}
-		l.c.add(ContentDir, 0, 0, hint, "%v", unwrapPathError(err))
+		l.c.add(dir, 0, 0, hint, "%v", unwrapPathError(err))
 	}
 	return pages, translations
 }
@@ -310,8 +311,8 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 		return
 	}
 	file := path.Join(path.Dir(p.File), name)
-	if !fs.ValidPath(file) || !strings.HasPrefix(file, "content/") || path.Ext(name) != ".svg" {
-		p.src.doc.add(c, "$.illustration", "name an .svg file in content/", "bad illustration %q", name)
+	if dir := path.Dir(p.File) + "/"; !fs.ValidPath(file) || !strings.HasPrefix(file, dir) || path.Ext(name) != ".svg" {
+		p.src.doc.add(c, "$.illustration", "name an .svg file in "+dir, "bad illustration %q", name)
 		return
 	}
 	if svg, ok := svgs[file]; ok {

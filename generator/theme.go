@@ -55,8 +55,8 @@ func themeNames(fsys fs.FS) []string {
 }
 
 // loadTheme reads and parses a theme, following extends, with the site's own
-// layouts/ directory laid over it.
-func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
+// layouts/ directory laid over it, and then each of layers (a brand's).
+func loadTheme(c *errs, fsys fs.FS, name string, layers ...string) *Theme {
 	if !slices.Contains(themeNames(fsys), name) {
 		hint := "the site's themes are: " + strings.Join(themeNames(fsys), ", ")
 		c.add("themes/"+name, 0, 0, hint, "unknown theme %q", name)
@@ -98,7 +98,9 @@ func loadTheme(c *errs, fsys fs.FS, name string) *Theme {
 		t.collect(c, fsys, "themes/"+chain[i]+"/layouts", sources)
 		t.collectAssets(c, fsys, "themes/"+chain[i]+"/assets")
 	}
-	t.collect(c, fsys, LayoutsDir, sources)
+	for _, dir := range append([]string{LayoutsDir}, layers...) {
+		t.collect(c, fsys, dir, sources)
+	}
 	t.parse(c, sources)
 	return t
 }

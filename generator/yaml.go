@@ -62,6 +62,12 @@ func (d *yamlDoc) walk(c *errs, node ast.Node, t reflect.Type, within string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if seq, ok := node.(*ast.SequenceNode); ok && t.Kind() == reflect.Slice {
+		for i, v := range seq.Values {
+			d.walk(c, v, t.Elem(), fmt.Sprintf("%s[%d]", within, i))
+		}
+		return
+	}
 	m, ok := node.(ast.MapNode)
 	if !ok || t.Kind() != reflect.Struct {
 		return
