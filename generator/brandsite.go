@@ -61,6 +61,11 @@ func (s *Site) loadBrands(l *loader, doc *yamlDoc) {
 	}
 	for i := range s.Config.Brands {
 		bc := &s.Config.Brands[i]
+		if slices.Contains(s.Themes, bc.ID) {
+			doc.add(c, fmt.Sprintf("$.brands[%d].id", i), "DIST/<theme>/ is the site's bundle of a theme, DIST/<id>/ a brand's: rename the brand",
+				"brand id %q is also a theme's name", bc.ID)
+			continue
+		}
 		if bc.ID == "" || !slices.Contains(s.Themes, bc.Theme) {
 			if bc.ID != "" && len(s.Themes) > 0 {
 				doc.add(c, fmt.Sprintf("$.brands[%d].theme", i), "the site's themes are: "+strings.Join(s.Themes, ", "), "brand %q: theme %q does not exist", bc.ID, bc.Theme)

@@ -1,0 +1,175 @@
+package generator
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// BrandsFile returns brands.json for the site, or nil when it has no
+// brands.
+func (s *Site) BrandsFile() *bundle.Brands {
+	if len(s.Brands) == 0 {
+		return nil
+	}
+	out := &bundle.Brands{Version: bundle.Version, Themes: s.Themes, Brands: make([]bundle.Brand, len(s.Brands))}
+	for i, b := range s.Brands {
+		out.Brands[i] = bundle.Brand{ID: b.ID, Name: b.Site.Config.Brand.Name, Theme: b.Site.Config.Theme,
+			Match: b.Match.bundleMatch(), Overrides: b.Overrides}
+	}
+	return out
+}
+
+// ChooseBrands returns the sites a build of ids builds: the site itself for
+// bundle.DefaultBrand, and each brand named; every one when ids is empty.
+func (s *Site) ChooseBrands(ids []string) ([]*Brand, error) {
+	all := append([]*Brand{{ID: bundle.DefaultBrand, Site: s}}, s.Brands...)
+	if len(ids) == 0 {
+		return all, nil
+	}
+	var out []*Brand
+	for _, b := range all {
+		if slices.Contains(ids, b.ID) {
+			out = append(out, b)
+		}
+	}
+	for _, id := range ids {
+		if !slices.ContainsFunc(all, func(b *Brand) bool { return b.ID == id }) {
+			names := make([]string, len(all))
+			for i, b := range all {
+				names[i] = b.ID
+			}
+			return nil, fmt.Errorf("unknown brand %q (the site's brands are %s)", id, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+// BrandDir returns the folder of out a brand's bundles go to: out itself
+// for the site (DIST/<theme>/), out/<id> for a brand.
+func BrandDir(out, id string) string {
+	if id == bundle.DefaultBrand {
+		return out
+	}
+	return filepath.Join(out, id)
+}
+
+// RouterTargets are the router snippets a build can write beside the
+// bundles, from brands.json, and the file each goes to in DIST.
+var RouterTargets = map[string]string{"nginx-map": "nginx-map.conf", "caddy-map": "caddy-map.conf"}
+
+// WriteBrands writes brands.json and, with a router target, its snippet to
+// out, each by a rename, so a reader sees the old file or the new one. A
+// site without brands writes nothing.
+func (s *Site) WriteBrands(out, target string) error {
+	b := s.BrandsFile()
+	if b == nil {
+		return nil
+	}
+	data, err := bundle.MarshalBrands(b)
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{bundle.BrandsName: data}
+	if name, ok := RouterTargets[target]; ok {
+		files[name] = RouterMap(b, target, s.Config.Theme)
+	}
+	for name, data := range files {
+		if err := writeReplace(filepath.Join(out, name), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeReplace writes data to file through a temporary file beside it.
+func writeReplace(file string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".new-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
+}
+
+// hostRule is one host of brands.json with the bundle it chooses.
+type hostRule struct {
+	host, brand, bundle string
+}
+
+// hostRules lists every host rule of b: exact hosts first, then wildcards
+// from the most specific (most labels) down, and within each in the
+// brands' order, so a router that takes the first match picks as ouchie
+// serve does. bundle is the folder of DIST holding the brand's default
+// theme.
+func hostRules(b *bundle.Brands) []hostRule {
+	var exact, wild []hostRule
+	for _, br := range b.Brands {
+		for _, h := range br.Match.Hosts {
+			r := hostRule{h, br.ID, br.ID + "/" + br.Theme}
+			if strings.HasPrefix(h, "*.") {
+				wild = append(wild, r)
+			} else {
+				exact = append(exact, r)
+			}
+		}
+	}
+	slices.SortStableFunc(wild, func(x, y hostRule) int {
+		return cmp.Compare(strings.Count(y.host, "."), strings.Count(x.host, "."))
+	})
+	return append(exact, wild...)
+}
+
+// RouterMap returns the snippet of a router target (see RouterTargets) for
+// b: it sets $ouchie_brand (nginx) or {ouchie_brand} (Caddy) to the brand
+// id a request's host chooses, "default" for none, and ouchie_bundle to the
+// folder of DIST holding that brand's bundle in its default theme
+// (defaultTheme for the site itself). Only hosts take part: the other match rules need headers
+// that ouchie serve reads.
+func RouterMap(b *bundle.Brands, target, defaultTheme string) []byte {
+	rules := hostRules(b)
+	def := hostRule{"", bundle.DefaultBrand, defaultTheme}
+	var w strings.Builder
+	fmt.Fprintf(&w, "# Written by ouchie build --target %s from %s: the brand a request's host\n", target, bundle.BrandsName)
+	w.WriteString("# chooses, and the folder of the dist holding its bundle. Do not edit.\n")
+	switch target {
+	case "nginx-map":
+		for _, v := range []struct {
+			name string
+			val  func(hostRule) string
+		}{{"ouchie_brand", func(r hostRule) string { return r.brand }}, {"ouchie_bundle", func(r hostRule) string { return r.bundle }}} {
+			fmt.Fprintf(&w, "map $host $%s {\n    hostnames;\n    default %s;\n", v.name, v.val(def))
+			for _, r := range rules {
+				fmt.Fprintf(&w, "    %s %s;\n", r.host, v.val(r))
+			}
+			w.WriteString("}\n")
+		}
+	case "caddy-map":
+		w.WriteString("map {host} {ouchie_brand} {ouchie_bundle} {\n")
+		for _, r := range rules {
+			host := r.host
+			if rest, ok := strings.CutPrefix(host, "*."); ok {
+				host = `~^.+\.` + strings.ReplaceAll(rest, ".", `\.`) + `$`
+			}
+			fmt.Fprintf(&w, "\t%s %s %s\n", host, r.brand, r.bundle)
+		}
+		fmt.Fprintf(&w, "\tdefault %s %s\n}\n", def.brand, def.bundle)
+	}
+	return []byte(w.String())
+}
