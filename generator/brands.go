@@ -10,10 +10,6 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// BrandsDir holds a folder per brand, brands/<id>/, with the brand's
-// content/ and layouts/ overrides and, if it likes, its logo.
-const BrandsDir = "brands"
-
 // BrandConfig is one item of ouchie.yaml's brands:: another site served from
 // this one, with its own name, logo, colours and links and, from
 // brands/<id>/, its own pages and layouts. What it does not set it inherits

@@ -2,7 +2,9 @@ package generator
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,4 +174,45 @@ func RouterMap(b *bundle.Brands, target, defaultTheme string) []byte {
 		fmt.Fprintf(&w, "\tdefault %s %s\n}\n", def.brand, def.bundle)
 	}
 	return []byte(w.String())
+}
+
+// BrandSkeleton returns the path and text of a brand's new page
+// brands/<brand>/content/<id>[.<lang>].md: a copy of the site's page, to
+// make the brand's own. The site must have the page (a brand overrides
+// pages, it adds none); a translation the site lacks starts as
+// TranslationSkeleton's.
+func BrandSkeleton(fsys fs.FS, brand, id, lang string) (string, []byte, error) {
+	c := &errs{}
+	cfg, _, _ := loadConfig(c, fsys)
+	if cfg == nil {
+		return "", nil, c.list.Err()
+	}
+	if lang != "" && (lang == cfg.Lang || !slices.Contains(cfg.Languages, lang)) {
+		return "", nil, ErrorList{{File: ConfigName, Msg: fmt.Sprintf("%q is not one of the site's other languages", lang), Hint: languagesHint(cfg.Languages)}}
+	}
+	if bundle.CheckBrandID(brand) != nil || !slices.ContainsFunc(cfg.Brands, func(b BrandConfig) bool { return b.ID == brand }) {
+		var ids []string
+		for _, b := range cfg.Brands {
+			ids = append(ids, b.ID)
+		}
+		hint := "brands: in ouchie.yaml names none"
+		if len(ids) > 0 {
+			hint = "the site's brands (brands: in ouchie.yaml) are " + strings.Join(ids, ", ")
+		}
+		return "", nil, ErrorList{{File: ConfigName, Msg: fmt.Sprintf("unknown brand %q", brand), Hint: hint}}
+	}
+	name := id + langSuffix(lang) + ".md"
+	out := BrandsDir + "/" + brand + "/" + ContentDir + "/" + name
+	data, err := fs.ReadFile(fsys, ContentDir+"/"+name)
+	switch {
+	case err == nil:
+		return out, data, nil
+	case lang != "" && errors.Is(err, fs.ErrNotExist):
+		data, err := TranslationSkeleton(fsys, id, lang)
+		return out, data, err
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil, ErrorList{{File: ContentDir + "/" + name, Msg: "no such page",
+			Hint: "a brand overrides the site's pages: `ouchie new " + id + "` writes the site's first"}}
+	}
+	return "", nil, err
 }

@@ -13,10 +13,14 @@ func TestCopySite(t *testing.T) {
 	site["main.go"] = &fstest.MapFile{Data: []byte("package main")}
 	site["dist/plain/404.html"] = &fstest.MapFile{Data: []byte("old build")}
 	site["layouts/partials/footer.html"] = &fstest.MapFile{Data: []byte("<footer></footer>")}
+	site["brands/acme/logo.svg"] = site["logo.svg"] // a brand's files are the site's
 	dir := t.TempDir()
 	n, err := CopySite(site, dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "brands", "acme", "logo.svg")); err != nil {
+		t.Errorf("a brand's file was not copied: %v", err)
 	}
 	// Only the site's own files: not the code, not the old output.
 	for _, gone := range []string{"main.go", "dist"} {

@@ -13,13 +13,14 @@ const (
 	ContentDir = "content" // the pages, one Markdown file each
 	ThemesDir  = "themes"  // one folder per theme
 	LayoutsDir = "layouts" // the site's own layouts, laid over every theme's
+	BrandsDir  = "brands"  // one folder per brand: its content/, layouts/ and logo
 )
 
 // SiteDirs are the folders at a site's root whose whole tree belongs to the
 // site. Copying a site (ouchie init), watching it (ouchie preview, serve
 // --watch) and building it read these and the files IsSiteFile names, and
 // nothing else: a dist/ or a repository's code beside them is not the site.
-var SiteDirs = []string{ContentDir, ThemesDir, LayoutsDir}
+var SiteDirs = []string{ContentDir, ThemesDir, LayoutsDir, BrandsDir}
 
 // IsSiteDir reports whether name, a folder at a site's root, is one of
 // SiteDirs.

@@ -42,7 +42,7 @@ func TestCheckSite(t *testing.T) {
 
 func TestSiteFiles(t *testing.T) {
 	for name, want := range map[string]bool{
-		ConfigName: true, "logo.svg": true, "content": true, "themes": true, "layouts": true,
+		ConfigName: true, "logo.svg": true, "content": true, "themes": true, "layouts": true, "brands": true,
 		"README.md": false, "dist": false, ".git": false, "main.go": false, "ouchie.yml": false,
 	} {
 		if got := IsSiteFile(name) || IsSiteDir(name); got != want {

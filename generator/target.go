@@ -56,7 +56,7 @@ func AddTarget(b *bundle.Bundle, target string) error {
 // checkTarget reports a target that is not one of Targets.
 func checkTarget(target string) error {
 	if !slices.Contains(Targets, target) {
-		return fmt.Errorf("unknown target %q (targets are %s)", target, strings.Join(Targets, ", "))
+		return fmt.Errorf("unknown target %q (targets are %s)", target, strings.Join(append(slices.Clone(Targets), slices.Sorted(maps.Keys(RouterTargets))...), ", "))
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ouchie/ouchie/generator"
-	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/internal/human"
 )
 
@@ -23,7 +22,8 @@ type BuildCmd struct {
 	Theme    []string `help:"Themes to build (repeatable or comma list; OUCHIE_THEMES lists them, OUCHIE_THEME names one). Default: every theme of the site." env:"OUCHIE_THEMES,OUCHIE_THEME" placeholder:"NAME"`
 	Format   []string `help:"Formats to write, a comma list of ${formats}, or all. Default: ${default}." default:"${default_formats}" env:"OUCHIE_FORMAT" placeholder:"LIST"`
 	Compress bool     `help:"Also write .gz and .br siblings of every file." env:"OUCHIE_COMPRESS"`
-	Target   string   `help:"Also write what a static host needs: netlify, cloudflare, s3 or github-pages (see docs/)." env:"OUCHIE_TARGET" placeholder:"HOST"`
+	Target   string   `help:"Also write what a static host needs: netlify, cloudflare, s3 or github-pages (see docs/); or, for a site with brands, a router's map of them: nginx-map or caddy-map (DIST/nginx-map.conf, DIST/caddy-map.conf; see docs/brands.md)." env:"OUCHIE_TARGET" placeholder:"HOST"`
+	Brand    []string `help:"Brands to build, by id (repeatable or comma list; default names the site itself). Each brand's bundles go to DIST/ID/THEME/, the site's to DIST/THEME/; DIST/brands.json lists every brand. Default: the site and every brand." env:"OUCHIE_BRANDS" placeholder:"ID"`
 }
 
 // Run builds the site and replaces the output only when everything rendered.
@@ -38,22 +38,70 @@ func (c *BuildCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	// Pages are rendered and written one by one into a staging folder per
-	// theme: memory does not grow with the number of pages.
-	st, err := site.BuildOut(c.Dist, generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress}, c.Target)
-	var out *generator.OutputError
-	switch {
-	case errors.As(err, &out):
-		return fmt.Errorf("output %s: %w (the previous output is unchanged)", c.Dist, err)
-	case err != nil && c.Target != "" && !slices.Contains(generator.Targets, c.Target):
-		return withHint(err, "--target prepares a bundle for a static host; leave it out for ouchie serve or a router")
-	case err != nil:
-		return err
+	brands, err := site.ChooseBrands(splitList(c.Brand))
+	if err != nil {
+		return withHint(err, "--brand takes ids from brands: in ouchie.yaml, or default for the site itself")
 	}
-	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s): %s, %s in %s → %s\n",
-		human.Count(len(site.Pages), "page"), translated(site), human.Count(len(st.Themes), "theme"), strings.Join(st.Themes, ", "), human.Count(st.Files, "file"), human.Bytes(st.Bytes),
+	target := c.Target
+	if _, router := generator.RouterTargets[c.Target]; router {
+		if len(site.Brands) == 0 {
+			return withHint(fmt.Errorf("--target %s: the site has no brands to map", c.Target), "docs/brands.md: brands: in ouchie.yaml")
+		}
+		target = "" // written from brands.json, beside the bundles
+	}
+	var st generator.WriteStats
+	var themes []string
+	for _, b := range brands {
+		bst, err := c.buildBrand(b.Site, generator.BrandDir(c.Dist, b.ID), target)
+		if err != nil {
+			if len(brands) > 1 {
+				err = fmt.Errorf("brand %s: %w", b.ID, err)
+			}
+			return err
+		}
+		st.Files, st.Bytes, themes = st.Files+bst.Files, st.Bytes+bst.Bytes, bst.Themes
+	}
+	if err := site.WriteBrands(c.Dist, c.Target); err != nil {
+		return fmt.Errorf("output %s: %w", c.Dist, err)
+	}
+	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s)%s: %s, %s in %s → %s\n",
+		human.Count(len(site.Pages), "page"), translated(site), human.Count(len(themes), "theme"), strings.Join(themes, ", "), brandsBuilt(site, brands),
+		human.Count(st.Files, "file"), human.Bytes(st.Bytes),
 		time.Since(start).Round(time.Millisecond), filepath.Clean(c.Dist)+string(filepath.Separator))
 	return nil
+}
+
+// buildBrand builds one brand's site (the site itself for the default) to
+// out and returns what it wrote. Pages are rendered and written one by one
+// into a staging folder per theme: memory does not grow with the number of
+// pages.
+func (c *BuildCmd) buildBrand(site *generator.Site, out, target string) (generator.WriteStats, error) {
+	st, err := site.BuildOut(out, generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress}, target)
+	var oe *generator.OutputError
+	switch {
+	case errors.As(err, &oe):
+		return st, fmt.Errorf("output %s: %w (the previous output is unchanged)", out, err)
+	case err != nil && target != "" && !slices.Contains(generator.Targets, target):
+		return st, withHint(err, "--target prepares a bundle for a static host, or a map of the brands for a router; leave it out for ouchie serve")
+	}
+	return st, err
+}
+
+// brandsBuilt says which brands a build built: "" for a site without
+// brands, else " × 3 brands (default, acme, beta)", the first few named.
+func brandsBuilt(site *generator.Site, built []*generator.Brand) string {
+	if len(site.Brands) == 0 {
+		return ""
+	}
+	var ids []string
+	for i, b := range built {
+		if i == 4 && len(built) > 5 {
+			ids = append(ids, "...")
+			break
+		}
+		ids = append(ids, b.ID)
+	}
+	return fmt.Sprintf(" × %s (%s)", human.Count(len(built), "brand"), strings.Join(ids, ", "))
 }
 
 // CheckCmd validates a site.
@@ -72,7 +120,7 @@ func (c *CheckCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	bundles, err := site.Build(generator.Options{Formats: bundle.Formats})
+	bundles, err := site.Check()
 	if err != nil {
 		return err
 	}
@@ -80,7 +128,7 @@ func (c *CheckCmd) Run(env *Env) error {
 		return withHint(site.Warnings, "without --strict, warnings are printed and check passes")
 	}
 	printList(env.Stderr, "warning", site.Warnings)
-	fmt.Fprintf(env.Stdout, "ok: %s: %s%s × %s\n", where, human.Count(len(site.Pages), "page"), translated(site), human.Count(len(bundles), "theme"))
+	fmt.Fprintf(env.Stdout, "ok: %s: %s%s × %s\n", where, human.Count(len(site.Pages), "page"), translated(site), checked(site, bundles))
 	return nil
 }
 
@@ -105,8 +153,9 @@ func (c *InitCmd) Run(env *Env) error {
 // NewCmd writes a new page.
 type NewCmd struct {
 	SiteFlag
-	Page string `arg:"" help:"Page id: STATUS (404), STATUS-VARIANT (503-payment-provider-down), or 4xx/5xx."`
-	Lang string `help:"Write a translation of the page instead, content/PAGE.LANG.md, starting from the default language's title, summary and text. LANG is one of languages: in ouchie.yaml." placeholder:"LANG"`
+	Page  string `arg:"" help:"Page id: STATUS (404), STATUS-VARIANT (503-payment-provider-down), or 4xx/5xx."`
+	Lang  string `help:"Write a translation of the page instead, content/PAGE.LANG.md, starting from the default language's title, summary and text. LANG is one of languages: in ouchie.yaml." placeholder:"LANG"`
+	Brand string `help:"Write a brand's own page instead, brands/ID/content/PAGE.md (with --lang, PAGE.LANG.md), starting from a copy of the site's. ID is one of brands: in ouchie.yaml." placeholder:"ID"`
 }
 
 // Run writes content/<id>.md with front matter to fill in, or with --lang
@@ -122,6 +171,9 @@ func (c *NewCmd) Run(env *Env) error {
 	}
 	if err := generator.CheckSite(dir); err != nil {
 		return withHint(err, "run it inside a site, or pass --src; `ouchie init DIR` writes a site")
+	}
+	if c.Brand != "" {
+		return c.brandPage(env, dir)
 	}
 	if c.Lang != "" {
 		return c.translation(env, dir)
@@ -140,6 +192,22 @@ func (c *NewCmd) translation(env *Env, dir string) error {
 		return err
 	}
 	return writeNew(env, filepath.Join(dir, generator.ContentDir, c.Page+"."+c.Lang+".md"), body)
+}
+
+// brandPage writes brands/<brand>/content/<id>[.<lang>].md from the site's.
+func (c *NewCmd) brandPage(env *Env, dir string) error {
+	fsys, err := generator.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	file, body, err := generator.BrandSkeleton(fsys, c.Brand, c.Page, c.Lang)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(file)), 0o755); err != nil {
+		return err
+	}
+	return writeNew(env, filepath.Join(dir, file), body)
 }
 
 // writeNew writes a new file of the site, refusing to replace one.
@@ -169,4 +237,11 @@ func translated(s *generator.Site) string {
 		return ""
 	}
 	return fmt.Sprintf(" + %s (%s)", human.Count(len(s.Translations), "translation"), strings.Join(s.Config.Languages[1:], ", "))
+}
+
+// checked says what check rendered: "3 themes", or with brands "3 themes ×
+// 4 brands (default, acme, ...)".
+func checked(site *generator.Site, bundles int) string {
+	all, _ := site.ChooseBrands(nil)
+	return human.Count(bundles/len(all), "theme") + brandsBuilt(site, all)
 }

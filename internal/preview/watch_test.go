@@ -24,6 +24,8 @@ func TestWatchedFiles(t *testing.T) {
 		"content/404.md":             true,
 		"themes/classic/theme.yaml":  true,
 		"layouts/partials/foot.html": true,
+		"brands/acme/content/404.md": true,
+		"brands/acme/logo.svg":       true,
 		"README.md":                  false,
 		"main.go":                    false,
 		"dist/classic/404.html":      false,
