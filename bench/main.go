@@ -46,7 +46,9 @@ type config struct {
 	buildDir   string
 	cases      *regexp.Regexp // the serving cases to run; nil for all
 	keep       bool
-	serve      bool
+	serve      bool   // run the serving cases
+	brands     int    // brands of the generated brands site to build; 0 for none
+	brandsOut  string // where to keep its dist; "" to remove it
 }
 
 func parseFlags() (config, error) {
@@ -67,6 +69,8 @@ func parseFlags() (config, error) {
 	sizes := flag.String("build", "10000,100000", "page counts of the generated sites to build, comma separated; empty for none")
 	flag.StringVar(&c.buildDir, "build-dir", "auto", "where the generated sites are built: a folder, or auto for a RAM file system (/dev/shm) when it has room, so the figures are ouchie's and not the disk's, else the temporary folder")
 	cases := flag.String("cases", "", "run only the serving cases whose name matches this regular expression (e.g. 'German|^HTML 502, browser$'); empty for all")
+	flag.IntVar(&c.brands, "brands", 0, "also build the default site with this many generated brands (each its own name, accent, logo and host; every tenth its own 404) and print the build's time and peak RSS; 0 for none")
+	flag.StringVar(&c.brandsOut, "brands-out", "", "keep the -brands build's dist in this folder (for ouchie serve --dist), instead of removing it")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (bundle, configs, logs) and print its path")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -137,6 +141,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if len(cfg.buildSizes) > 0 {
 		if err := b.buildBench(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.brands > 0 {
+		if err := b.brandsBench(ctx, cfg.brands); err != nil {
 			return err
 		}
 	}

@@ -16,7 +16,7 @@ func requireCaddy(t testing.TB) string {
 }
 
 // startCaddy runs one Caddy with the given sites (Caddyfile text whose
-// site address is "example.com"), each on its own free loopback port,
+// site address is "example.com", or ":80" for every host), each on its own free loopback port,
 // returned in order. Caddy's admin endpoint is off and its config and data
 // folders are in the test's temp folder.
 func startCaddy(t testing.TB, sites ...string) []string {
@@ -29,10 +29,16 @@ func startCaddy(t testing.TB, sites ...string) []string {
 	var addrs []string
 	for _, s := range sites {
 		addr := freePort(t)
-		if !strings.Contains(s, "example.com {") {
-			t.Fatalf("Caddy site has no \"example.com {\" address:\n%s", s)
+		switch {
+		case strings.Contains(s, "example.com {"):
+			cfg.WriteString(strings.Replace(s, "example.com {", "http://"+addr+" {", 1) + "\n")
+		case strings.Contains(s, ":80 {"):
+			// Every host, on the test's port of loopback only.
+			host, port, _ := strings.Cut(addr, ":")
+			cfg.WriteString(strings.Replace(s, ":80 {", "http://:"+port+" {\n\tbind "+host, 1) + "\n")
+		default:
+			t.Fatalf("Caddy site has no \"example.com {\" or \":80 {\" address:\n%s", s)
 		}
-		cfg.WriteString(strings.Replace(s, "example.com {", "http://"+addr+" {", 1) + "\n")
 		addrs = append(addrs, addr)
 	}
 	path := filepath.Join(dir, "Caddyfile")

@@ -19,8 +19,8 @@ import (
 const thumbQuery = "thumb"
 
 // galleryTmpl shows every page of every theme as a thumbnail, in one of the
-// site's languages (?lang=, the default language's otherwise), with links to
-// the others: the page itself in a lazily loaded frame, laid out at desktop
+// site's languages (?lang=, the default language's otherwise) and for one of
+// its brands (?brand=, the site itself otherwise), with links to the others: the page itself in a lazily loaded frame, laid out at desktop
 // width and scaled down with CSS, linked to the full page, with a link per
 // format. It uses no script of its own; the preview's script is injected as
 // for a page.
@@ -63,8 +63,10 @@ nav a[aria-current]{font-weight:700;color:var(--fg);text-decoration:none}
 <p>{{.Dir}} · {{.Count}} ·
 {{if .Err}}<span class="bad">the latest build failed</span>: showing the last good one, built {{.Built}}{{else}}built in {{.Took}} at {{.Built}}{{end}}.
 Pages reload themselves when a file changes.</p>
+{{if gt (len .Brands) 1}}<nav aria-label="Brands"><p>Brand:
+{{range .Brands}}<a href="/?brand={{.}}&amp;lang={{$.Lang}}"{{if eq . $.Brand}} aria-current="page"{{end}}>{{.}}</a>{{end}}</p></nav>{{end}}
 {{if gt (len .Langs) 1}}<nav aria-label="Languages"><p>Language:
-{{range .Langs}}<a href="/?lang={{.}}" hreflang="{{.}}"{{if eq . $.Lang}} aria-current="page"{{end}}>{{.}}</a>{{end}}</p></nav>{{end}}
+{{range .Langs}}<a href="/?{{if $.Base}}brand={{$.Brand}}&amp;{{end}}lang={{.}}" hreflang="{{.}}"{{if eq . $.Lang}} aria-current="page"{{end}}>{{.}}</a>{{end}}</p></nav>{{end}}
 </header>
 <main>
 {{range .Themes}}{{$t := .Name}}
@@ -72,11 +74,11 @@ Pages reload themselves when a file changes.</p>
 <h2 id="h-{{$t}}">{{$t}}{{if .Default}} <span class="tag">default</span>{{end}}</h2>
 <ul>
 {{range .Pages}}<li>
-<a class="shot" href="/{{$t}}/{{.HTML}}" aria-label="{{.ID}}: {{.Title}} ({{$t}})"><iframe loading="lazy" src="/{{$t}}/{{.HTML}}?{{$.Thumb}}" title="{{.ID}} in {{$t}}" tabindex="-1" aria-hidden="true"></iframe></a>
+<a class="shot" href="{{$.Base}}/{{$t}}/{{.HTML}}" aria-label="{{.ID}}: {{.Title}} ({{$t}})"><iframe loading="lazy" src="{{$.Base}}/{{$t}}/{{.HTML}}?{{$.Thumb}}" title="{{.ID}} in {{$t}}" tabindex="-1" aria-hidden="true"></iframe></a>
 <span class="t">{{.Title}}</span>{{if .Untranslated}} <span class="tag">not translated: {{$.Default}} page</span>{{end}}
 <p><span class="id">{{.ID}}</span> · {{.Status}} · <span class="tag">{{.Source}}</span>{{if .Aliases}} · aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}{{$a}}{{end}}{{end}}</p>
-<p class="links">{{range .Formats}}<a href="/{{$t}}/{{.Name}}">{{.Format}}</a>{{end}}
-<a href="/{{$t}}/{{.HTML}}?request_id=">+ request id</a>{{if .Crashlog}}<a href="/{{$t}}/{{.HTML}}?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</p>
+<p class="links">{{range .Formats}}<a href="{{$.Base}}/{{$t}}/{{.Name}}">{{.Format}}</a>{{end}}
+<a href="{{$.Base}}/{{$t}}/{{.HTML}}?request_id=">+ request id</a>{{if .Crashlog}}<a href="{{$.Base}}/{{$t}}/{{.HTML}}?crashlog=1&amp;request_id=">+ crashlog</a>{{end}}</p>
 </li>
 {{end}}</ul>
 </section>
@@ -114,15 +116,27 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 		Err                    bool
 		Lang, Default          string   // the language shown, the default one
 		Langs                  []string // the site's languages
+		Brand                  string   // the brand shown
+		Base                   string   // its pages' path prefix: "" for the site's own, "/ID" for a brand's
+		Brands                 []string // the site's brands, the default (the site) first
 		Themes                 []galleryTheme
-	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil, Thumb: thumbQuery}
+	}{Site: "(no build yet)", Dir: s.dir, Built: "never", Err: st.err != nil, Thumb: thumbQuery, Brand: bundle.DefaultBrand}
 	if abs, err := filepath.Abs(s.dir); err == nil {
 		d.Dir = abs
 	}
 	if g := st.good; g != nil {
 		d.Took = g.took.Round(time.Millisecond).String()
 		d.Built = g.at.Format("15:04:05")
-		for _, b := range g.bundles {
+		d.Brands = g.brands
+		bundles := g.bundles
+		if brand := r.URL.Query().Get("brand"); brand != "" && brand != d.Brand && g.byBrand[brand] != nil {
+			d.Brand, d.Base = brand, "/"+brand
+			bundles = nil
+			for _, b := range g.bundles { // in the site's order of themes
+				bundles = append(bundles, g.byBrand[brand][b.Manifest.Theme])
+			}
+		}
+		for _, b := range bundles {
 			m := &b.Manifest
 			d.Site = m.Site.Name
 			d.Default, d.Langs = m.Site.Lang, m.Site.Languages
@@ -160,6 +174,9 @@ func (s *Server) serveGallery(w http.ResponseWriter, r *http.Request) {
 				d.Themes = append(d.Themes, t)
 			}
 			d.Count = human.Count(len(t.Pages), "page") + " × " + human.Count(len(g.bundles), "theme")
+			if len(g.brands) > 1 {
+				d.Count += " × " + human.Count(len(g.brands), "brand")
+			}
 		}
 	}
 	var buf bytes.Buffer

@@ -13,8 +13,9 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// Handler serves the gallery at /, pages at /THEME/ID.FORMAT and the event
-// stream at EventsPath.
+// Handler serves the gallery at / (a brand's at /?brand=ID), pages at
+// /THEME/ID.FORMAT (a brand's at /BRAND/THEME/ID.FORMAT) and the event stream
+// at EventsPath.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+EventsPath, s.serveEvents)
@@ -23,6 +24,7 @@ func (s *Server) Handler() http.Handler {
 		http.Redirect(w, r, "/#theme-"+r.PathValue("theme"), http.StatusFound)
 	})
 	mux.HandleFunc("GET /{theme}/{file}", s.servePage)
+	mux.HandleFunc("GET /{brand}/{theme}/{file}", s.servePage)
 	return mux
 }
 
@@ -31,14 +33,18 @@ func (s *Server) Handler() http.Handler {
 // the id X (SampleRequestID when X is empty).
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	st, _ := s.current()
-	theme, file := r.PathValue("theme"), r.PathValue("file")
+	brand, theme, file := r.PathValue("brand"), r.PathValue("theme"), r.PathValue("file")
 	if st.good == nil {
 		s.serveNoBuild(w, st)
 		return
 	}
-	b, ok := st.good.byTheme[theme]
+	b, ok := st.good.bundle(brand, theme)
 	if !ok {
-		http.Error(w, "no theme "+theme+" in this preview; see the gallery at /", http.StatusNotFound)
+		what := "theme " + theme
+		if brand != "" {
+			what = "brand " + brand + " or " + what
+		}
+		http.Error(w, "no "+what+" in this preview; see the gallery at /", http.StatusNotFound)
 		return
 	}
 	if path.Ext(file) == "" {

@@ -353,3 +353,66 @@ func reverse(s string) string {
 	slices.Reverse(b)
 	return string(b)
 }
+
+// TestGalleryBrands: ?brand= shows a brand's pages as it switches
+// languages, with links to every brand; the brand's pages are served at
+// /BRAND/THEME/FILE, with its settings and its own pages.
+func TestGalleryBrands(t *testing.T) {
+	dir := translatedSite(t)
+	cfg := filepath.Join(dir, generator.ConfigName)
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "\nbrands:\n  - id: acme\n    brand:\n      name: Acme Shop\n    languages: [en, de]\n    match:\n      hosts: [acme.test]\n"+
+		"  - id: beta\n    brand:\n      name: Beta Works\n"...)
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "brands", "acme", "content"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := "---\nstatus: 404\ntitle: Acme has no such page\nsummary: Nothing at Acme.\nsource: client\n---\nBack to the shop.\n"
+	if err := os.WriteFile(filepath.Join(dir, "brands", "acme", "content", "404.md"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir, WithThemes("classic"))
+
+	_, _, site := get(t, s.URL())
+	for _, brand := range []string{"default", "acme", "beta"} {
+		if !strings.Contains(site, `<a href="/?brand=`+brand+`&amp;lang=en"`) {
+			t.Errorf("the gallery does not link brand %s", brand)
+		}
+	}
+	if !strings.Contains(site, `aria-current="page">default<`) || strings.Contains(site, "Acme has no such page") {
+		t.Error("the gallery does not show the site itself first")
+	}
+	_, _, acme := get(t, s.URL()+"?brand=acme")
+	if !strings.Contains(acme, `aria-current="page">acme<`) || !strings.Contains(acme, "ouchie preview · Acme Shop") ||
+		!strings.Contains(acme, `href="/acme/classic/404.html"`) || !strings.Contains(acme, "Acme has no such page") {
+		t.Error("?brand=acme does not show acme's pages")
+	}
+	if !strings.Contains(acme, `<a href="/?brand=acme&amp;lang=de"`) || strings.Contains(acme, `lang=ar"`) {
+		t.Error("?brand=acme does not link acme's languages, and only those")
+	}
+	if _, _, de := get(t, s.URL()+"?brand=acme&lang=de"); !strings.Contains(de, `href="/acme/classic/404.de.html"`) || !strings.Contains(de, "Seite nicht gefunden") {
+		t.Error("?brand=acme&lang=de does not list acme's German 404")
+	}
+	if _, _, unknown := get(t, s.URL()+"?brand=nope"); !strings.Contains(unknown, `aria-current="page">default<`) {
+		t.Error("?brand=nope does not show the site itself")
+	}
+
+	code, _, p := get(t, s.URL()+"acme/classic/404.html")
+	if code != 404 || !strings.Contains(p, "Acme has no such page") || !strings.Contains(p, "Acme Shop") {
+		t.Errorf("acme/classic/404.html: status %d, not acme's page", code)
+	}
+	if code, _, p := get(t, s.URL()+"beta/classic/404.html"); code != 404 || !strings.Contains(p, "Beta Works") {
+		t.Errorf("beta/classic/404.html: status %d, not beta's page", code)
+	}
+	if _, _, p := get(t, s.URL()+"classic/404.html"); strings.Contains(p, "Acme") {
+		t.Error("the site's own 404 shows a brand")
+	}
+	if code, _, _ := get(t, s.URL()+"nope/classic/404.html"); code != 404 {
+		t.Errorf("an unknown brand's page: status %d", code)
+	}
+}

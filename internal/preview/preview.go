@@ -9,6 +9,7 @@
 package preview
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -96,10 +97,21 @@ type state struct {
 
 // build is one successful build, in memory.
 type build struct {
-	bundles []*bundle.Bundle
+	bundles []*bundle.Bundle // the site's own (the default brand's)
 	byTheme map[string]*bundle.Bundle
+	// brands are the site's brands, the default first, each with its
+	// bundles by theme.
+	brands  []string
+	byBrand map[string]map[string]*bundle.Bundle
 	took    time.Duration
 	at      time.Time
+}
+
+// bundle returns the bundle of theme for brand ("" or the default brand
+// for the site itself).
+func (b *build) bundle(brand, theme string) (*bundle.Bundle, bool) {
+	x, ok := b.byBrand[cmp.Or(brand, bundle.DefaultBrand)][theme]
+	return x, ok
 }
 
 // New returns a preview of the site in dir; Open starts it.
@@ -185,17 +197,29 @@ func (s *Server) Rebuild() {
 	s.builds.Lock()
 	defer s.builds.Unlock()
 	start := time.Now()
-	bundles, pages, err := s.build()
+	brands, pages, err := s.build()
 	took := time.Since(start)
+	var bundles []*bundle.Bundle
+	if len(brands) > 0 {
+		bundles = brands[0].bundles
+	}
 
 	s.mu.Lock()
 	prev := s.st
 	next := &state{n: prev.n + 1, good: prev.good, err: err}
 	next.gen = fmt.Sprintf("%s-%d", s.instance, next.n)
 	if err == nil {
-		b := &build{bundles: bundles, byTheme: map[string]*bundle.Bundle{}, took: took, at: time.Now()}
+		b := &build{bundles: bundles, byTheme: map[string]*bundle.Bundle{}, byBrand: map[string]map[string]*bundle.Bundle{},
+			took: took, at: time.Now()}
 		for _, x := range bundles {
 			b.byTheme[x.Manifest.Theme] = x
+		}
+		for _, br := range brands {
+			b.brands = append(b.brands, br.id)
+			b.byBrand[br.id] = map[string]*bundle.Bundle{}
+			for _, x := range br.bundles {
+				b.byBrand[br.id][x.Manifest.Theme] = x
+			}
 		}
 		next.good = b
 	} else {
@@ -213,7 +237,14 @@ func (s *Server) Rebuild() {
 	s.report(r)
 }
 
-func (s *Server) build() ([]*bundle.Bundle, int, error) {
+// brandBundles are one brand's bundles.
+type brandBundles struct {
+	id      string
+	bundles []*bundle.Bundle
+}
+
+// build builds the site and each of its brands, the site first.
+func (s *Server) build() ([]brandBundles, int, error) {
 	fsys, err := generator.OpenDir(s.dir)
 	if err != nil {
 		return nil, 0, err
@@ -222,11 +253,16 @@ func (s *Server) build() ([]*bundle.Bundle, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	bundles, err := site.Build(generator.Options{Themes: s.themes, Formats: Formats})
-	if err != nil {
-		return nil, 0, err
+	brands, _ := site.ChooseBrands(nil)
+	var out []brandBundles
+	for _, b := range brands {
+		bundles, err := b.Site.Build(generator.Options{Themes: s.themes, Formats: Formats})
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, brandBundles{b.ID, bundles})
 	}
-	return bundles, len(site.Pages), nil
+	return out, len(site.Pages), nil
 }
 
 // current returns the state and a channel closed when it is replaced.
