@@ -29,7 +29,7 @@ func TestWriteBrands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bf := s.BrandsFile()
+	bf := s.BrandsFile(nil)
 	if len(bf.Brands) != 20 {
 		t.Fatalf("%d brands, want 20", len(bf.Brands))
 	}

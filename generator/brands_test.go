@@ -104,7 +104,7 @@ func TestBrandsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}
-	data, err := bundle.MarshalBrands(s.BrandsFile())
+	data, err := bundle.MarshalBrands(s.BrandsFile(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestBrandsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plain.BrandsFile() != nil {
+	if plain.BrandsFile(nil) != nil {
 		t.Error("a site without brands has a brands.json")
 	}
 }
@@ -140,7 +140,7 @@ func TestRouterMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(formatErr(err))
 	}
-	got := string(RouterMap(s.BrandsFile(), "nginx-map", "plain"))
+	got := string(RouterMap(s.BrandsFile(nil), "nginx-map", "plain"))
 	want := `map $host $ouchie_brand {
     hostnames;
     default default;
@@ -161,7 +161,7 @@ map $host $ouchie_bundle {
 	if !strings.HasSuffix(got, want) {
 		t.Errorf("nginx-map:\n%s\nwant it to end\n%s", got, want)
 	}
-	got = string(RouterMap(s.BrandsFile(), "caddy-map", "plain"))
+	got = string(RouterMap(s.BrandsFile(nil), "caddy-map", "plain"))
 	want = `map {host} {ouchie_brand} {ouchie_bundle} {
 	shop.test shop shop/plain
 	beta.test beta beta/plain

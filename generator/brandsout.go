@@ -13,15 +13,23 @@ import (
 	"github.com/ouchie/ouchie/generator/bundle"
 )
 
-// BrandsFile returns brands.json for the site, or nil when it has no
-// brands.
-func (s *Site) BrandsFile() *bundle.Brands {
+// BrandsFile returns brands.json for a build of themes (every theme of the
+// site when empty), or nil when the site has no brands. A brand whose
+// default theme is not built gets the first built.
+func (s *Site) BrandsFile(themes []string) *bundle.Brands {
 	if len(s.Brands) == 0 {
 		return nil
 	}
-	out := &bundle.Brands{Version: bundle.Version, Themes: s.Themes, Brands: make([]bundle.Brand, len(s.Brands))}
+	if len(themes) == 0 {
+		themes = s.Themes
+	}
+	out := &bundle.Brands{Version: bundle.BrandsVersion, Themes: themes, Brands: make([]bundle.Brand, len(s.Brands))}
 	for i, b := range s.Brands {
-		out.Brands[i] = bundle.Brand{ID: b.ID, Name: b.Site.Config.Brand.Name, Theme: b.Site.Config.Theme,
+		theme := b.Site.Config.Theme
+		if !slices.Contains(themes, theme) {
+			theme = themes[0]
+		}
+		out.Brands[i] = bundle.Brand{ID: b.ID, Name: b.Site.Config.Brand.Name, Theme: theme,
 			Match: b.Match.bundleMatch(), Overrides: b.Overrides}
 	}
 	return out
@@ -65,13 +73,16 @@ func BrandDir(out, id string) string {
 // bundles, from brands.json, and the file each goes to in DIST.
 var RouterTargets = map[string]string{"nginx-map": "nginx-map.conf", "caddy-map": "caddy-map.conf"}
 
-// WriteBrands writes brands.json and, with a router target, its snippet to
-// out, each by a rename, so a reader sees the old file or the new one. A
-// site without brands writes nothing.
-func (s *Site) WriteBrands(out, target string) error {
-	b := s.BrandsFile()
+// WriteBrands writes brands.json for a build of themes and, with a router
+// target, its snippet to out, each by a rename, so a reader sees the old
+// file or the new one. A site without brands writes nothing.
+func (s *Site) WriteBrands(out, target string, themes []string) error {
+	b := s.BrandsFile(themes)
 	if b == nil {
 		return nil
+	}
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("internal error: %s: %w", bundle.BrandsName, err)
 	}
 	data, err := bundle.MarshalBrands(b)
 	if err != nil {
@@ -79,7 +90,11 @@ func (s *Site) WriteBrands(out, target string) error {
 	}
 	files := map[string][]byte{bundle.BrandsName: data}
 	if name, ok := RouterTargets[target]; ok {
-		files[name] = RouterMap(b, target, s.Config.Theme)
+		def := s.Config.Theme
+		if !slices.Contains(b.Themes, def) {
+			def = b.Themes[0]
+		}
+		files[name] = RouterMap(b, target, def)
 	}
 	for name, data := range files {
 		if err := writeReplace(filepath.Join(out, name), data); err != nil {

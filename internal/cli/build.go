@@ -61,7 +61,7 @@ func (c *BuildCmd) Run(env *Env) error {
 		}
 		st.Files, st.Bytes, themes = st.Files+bst.Files, st.Bytes+bst.Bytes, bst.Themes
 	}
-	if err := site.WriteBrands(c.Dist, c.Target); err != nil {
+	if err := site.WriteBrands(c.Dist, c.Target, themes); err != nil {
 		return fmt.Errorf("output %s: %w", c.Dist, err)
 	}
 	fmt.Fprintf(env.Stdout, "built %s%s × %s (%s)%s: %s, %s in %s → %s\n",
