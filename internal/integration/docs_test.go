@@ -22,6 +22,8 @@ var quoted = []struct {
 	{"internal/integration/testdata/caddy-static.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-proxy.Caddyfile", []string{"caddy.md"}},
 	{"internal/integration/testdata/caddy-languages.Caddyfile", []string{"caddy.md"}},
+	{"internal/integration/testdata/nginx-brands.conf", []string{"brands.md"}},
+	{"internal/integration/testdata/caddy-brands.Caddyfile", []string{"brands.md"}},
 	{"deploy/kubernetes/ingress-nginx/values.yaml", []string{"ingress-nginx.md"}},
 	{"Dockerfile", []string{"docker.md"}},
 	{"Containerfile", []string{"docker.md"}},

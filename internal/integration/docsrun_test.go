@@ -154,8 +154,8 @@ func defaultSiteCopy(t testing.TB) string {
 	return dir
 }
 
-// checkSite loads and builds the site in dir as ouchie check does, failing
-// on any error or warning.
+// checkSite loads and builds the site in dir as ouchie check does, its
+// brands too, failing on any error or warning.
 func checkSite(t testing.TB, dir string, themes ...string) []byte {
 	t.Helper()
 	fsys, err := generator.OpenDir(dir)
@@ -172,6 +172,11 @@ func checkSite(t testing.TB, dir string, themes ...string) []byte {
 	bundles, err := site.Build(generator.Options{Themes: themes, Formats: []string{"html", "json", "txt", "xml", "http"}})
 	if err != nil {
 		t.Fatalf("the site does not build:\n%v", err)
+	}
+	for _, b := range site.Brands {
+		if _, err := b.Site.Build(generator.Options{Themes: themes, Formats: []string{"html"}}); err != nil {
+			t.Fatalf("brand %s does not build:\n%v", b.ID, err)
+		}
 	}
 	var all []byte
 	for _, b := range bundles {
