@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -38,28 +37,12 @@ func (b *bench) brandsBench(ctx context.Context, n int) error {
 	if err := writeBrands(site, n); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--dist", out, "--theme", b.cfg.theme)
-	start := time.Now()
-	output, err := cmd.CombinedOutput()
-	wall := time.Since(start)
+	r, err := b.timeBuild(ctx, fmt.Sprintf("%d brands", n), "--src", site, "--dist", out, "--theme", b.cfg.theme)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("ouchie build of %d brands: %v:\n%s", n, err, indent(strings.TrimSpace(string(output))))
-	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10 // KiB on Linux
-	}
-	summary := ""
-	for line := range strings.Lines(string(output)) {
-		if strings.HasPrefix(line, "built ") {
-			summary = strings.TrimSpace(line)
-		}
+		return err
 	}
 	fmt.Printf("\nouchie build of %d brands (theme %s, default formats, in %s): %s, peak RSS %s\n  %s\n",
-		n, b.cfg.theme, dir, wall.Round(time.Millisecond), mib(rss), summary)
+		n, b.cfg.theme, dir, r.wall.Round(time.Millisecond), mib(r.maxRSS), r.summary)
 	if b.cfg.brandsOut != "" {
 		fmt.Printf("  dist kept in %s\n", out)
 	}

@@ -72,31 +72,16 @@ func (b *bench) buildBench(ctx context.Context) error {
 		if err := b.generateSite(ctx, site, n); err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, b.ouchie, "build", "--src", site, "--dist", out,
+		r, err := b.timeBuild(ctx, fmt.Sprintf("%d generated pages", n), "--src", site, "--dist", out,
 			"--theme", b.cfg.theme, "--format", "all")
-		cmd.Dir = b.dir
-		start := time.Now()
-		output, err := cmd.CombinedOutput()
-		wall := time.Since(start)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("ouchie build of %d generated pages: %v:\n%s", n, err, indent(strings.TrimSpace(string(output))))
+			return err
 		}
-		r := buildRun{generated: n, pages: n, wall: wall, user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime()}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.maxRSS = ru.Maxrss << 10 // KiB on Linux
-		}
-		if m := builtRE.FindSubmatch(output); m != nil {
-			r.pages, _ = strconv.Atoi(string(m[1]))
-			if t, err := strconv.Atoi(string(m[2])); err == nil {
+		r.generated, r.pages = n, n
+		if m := builtRE.FindStringSubmatch(r.summary); m != nil {
+			r.pages, _ = strconv.Atoi(m[1])
+			if t, err := strconv.Atoi(m[2]); err == nil {
 				r.pages += t
-			}
-		}
-		for line := range strings.Lines(string(output)) {
-			if strings.HasPrefix(line, "built ") {
-				r.summary = strings.TrimSpace(line)
 			}
 		}
 		r.disk = diskUse(out)
@@ -115,6 +100,32 @@ func (b *bench) buildBench(ctx context.Context) error {
 	}
 	b.printBuildTable(runs)
 	return nil
+}
+
+// timeBuild runs `ouchie build args...` and returns its times, peak RSS
+// and summary line; what names the build in an error.
+func (b *bench) timeBuild(ctx context.Context, what string, args ...string) (buildRun, error) {
+	cmd := exec.CommandContext(ctx, b.ouchie, append([]string{"build"}, args...)...)
+	cmd.Dir = b.dir
+	start := time.Now()
+	output, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return buildRun{}, ctx.Err()
+		}
+		return buildRun{}, fmt.Errorf("ouchie build of %s: %v:\n%s", what, err, indent(strings.TrimSpace(string(output))))
+	}
+	r := buildRun{wall: wall, user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss << 10 // KiB on Linux
+	}
+	for line := range strings.Lines(string(output)) {
+		if strings.HasPrefix(line, "built ") {
+			r.summary = strings.TrimSpace(line)
+		}
+	}
+	return r, nil
 }
 
 // generateSite writes the default site (ouchie init) into dir and adds n

@@ -13,12 +13,7 @@ import (
 // brandSite is the language site with testdata/brands/site.txtar over it.
 func brandSite(t *testing.T) fstest.MapFS {
 	t.Helper()
-	site := langSite(t)
-	_, overlay := loadTxtar(t, "testdata/brands/site.txtar")
-	for name, f := range overlay {
-		site[name] = f
-	}
-	return site
+	return overlaid(t, langSite(t), "testdata/brands/site.txtar")
 }
 
 // buildBrand builds the brand id of s in every format.

@@ -19,8 +19,13 @@ import (
 // langSite is the base site with testdata/lang/site.txtar laid over it.
 func langSite(t *testing.T) fstest.MapFS {
 	t.Helper()
-	site := baseSite(t)
-	_, overlay := loadTxtar(t, "testdata/lang/site.txtar")
+	return overlaid(t, baseSite(t), "testdata/lang/site.txtar")
+}
+
+// overlaid returns site with the files of the txtar archive file laid over it.
+func overlaid(t *testing.T, site fstest.MapFS, file string) fstest.MapFS {
+	t.Helper()
+	_, overlay := loadTxtar(t, file)
 	for name, f := range overlay {
 		site[name] = f
 	}
