@@ -66,8 +66,8 @@ func (s *Site) loadBrands(l *loader, doc *yamlDoc) {
 				"brand id %q is also a theme's name", bc.ID)
 			continue
 		}
-		if bc.ID == "" || !slices.Contains(s.Themes, bc.Theme) {
-			if bc.ID != "" && len(s.Themes) > 0 {
+		if bundle.CheckBrandID(bc.ID) != nil || !slices.Contains(s.Themes, bc.Theme) {
+			if bundle.CheckBrandID(bc.ID) == nil && len(s.Themes) > 0 { // a bad id is reported already
 				doc.add(c, fmt.Sprintf("$.brands[%d].theme", i), "the site's themes are: "+strings.Join(s.Themes, ", "), "brand %q: theme %q does not exist", bc.ID, bc.Theme)
 			}
 			continue
