@@ -76,6 +76,18 @@ func (s *Site) loadBrands(l *loader, doc *yamlDoc) {
 	}
 }
 
+// strayBrands warns of each folder of brands/ that is no brand's: its files
+// are not used, which a misspelt id would otherwise hide.
+func (s *Site) strayBrands(warn *errs) {
+	entries, _ := fs.ReadDir(s.fsys, BrandsDir)
+	for _, e := range entries {
+		if e.IsDir() && !slices.ContainsFunc(s.Config.Brands, func(b BrandConfig) bool { return b.ID == e.Name() }) {
+			warn.add(BrandsDir+"/"+e.Name(), 0, 0, "brands: in ouchie.yaml lists the brands; a folder of brands/ is named by its id",
+				"no brand %q in ouchie.yaml: the folder's files are not used", e.Name())
+		}
+	}
+}
+
 // loadBrand returns the brand bc of s.
 func (s *Site) loadBrand(l *loader, bc *BrandConfig) *Brand {
 	c := l.c

@@ -102,6 +102,7 @@ func Load(fsys fs.FS) (*Site, error) {
 	}
 	if cfg != nil {
 		s.loadBrands(l, cfgDoc)
+		s.strayBrands(warn)
 	}
 	if err := c.list.Err(); err != nil {
 		return nil, err
