@@ -178,6 +178,9 @@ func open(t testing.TB, cfg Config) *testServer {
 	if cfg.AccessLog == nil {
 		cfg.AccessLog = ts.access
 	}
+	if cfg.HTTPServer == "" {
+		cfg.HTTPServer = *httpServer
+	}
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/ouchie/ouchie/generator/bundle"
 	"github.com/ouchie/ouchie/server/crashlog"
+	"github.com/ouchie/ouchie/server/http1"
 )
 
 // Config configures a Server. Zero values take the defaults noted.
@@ -97,7 +99,18 @@ type Config struct {
 	// BrotliQuality (0-11, default 11) for bodies the bundle did not
 	// precompress.
 	BrotliQuality int
+
+	// HTTPServer chooses the page listener's HTTP server: HTTPFast
+	// (default; server/http1) or HTTPStd (net/http's). The admin API is
+	// always served by net/http.
+	HTTPServer string
 }
+
+// Page listener servers, for Config.HTTPServer.
+const (
+	HTTPFast = "fast"
+	HTTPStd  = "std"
+)
 
 // Server serves one bundle at a time; Reload swaps in a new one atomically.
 type Server struct {
@@ -121,12 +134,20 @@ type Server struct {
 	draining atomic.Bool // set by Drain
 
 	mu         sync.Mutex
-	http       *http.Server
+	page       pageServer
 	admin      *http.Server
 	ln, adminL net.Listener
 	errc       chan error
 	stopWatch  context.CancelFunc
 	running    sync.WaitGroup
+}
+
+// pageServer is the page listener's server: *http.Server or
+// *http1.Server.
+type pageServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
 }
 
 // New loads and prepares the first bundle. It does not listen; see Open.
@@ -173,6 +194,13 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.MaxHeaderBytes, 16<<10)
 	if cfg.MaxHeaderBytes <= headerSlop {
 		return nil, fmt.Errorf("header cap %d bytes: want more than %d", cfg.MaxHeaderBytes, headerSlop)
+	}
+	switch cfg.HTTPServer {
+	case "":
+		cfg.HTTPServer = HTTPFast
+	case HTTPFast, HTTPStd:
+	default:
+		return nil, fmt.Errorf("http server %q: want %s or %s", cfg.HTTPServer, HTTPFast, HTTPStd)
 	}
 	if cfg.BrotliQuality <= 0 || cfg.BrotliQuality > 11 {
 		cfg.BrotliQuality = 11
@@ -278,7 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Open() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.http != nil {
+	if s.page != nil {
 		return errors.New("server already open")
 	}
 	ln, err := listen(s.cfg.Addr)
@@ -294,16 +322,8 @@ func (s *Server) Open() error {
 	}
 	errorLog := slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	s.ln, s.adminL = ln, adminL
-	s.http = &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes - headerSlop,
-		ErrorLog:          errorLog,
-	}
-	s.serve(s.http, ln)
+	s.page = s.pageServer(errorLog)
+	s.serve(s.page, ln)
 	st := s.current.Load()
 	s.log.Info("serving error pages", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages),
 		"formats", formatList(st.formats), "listen", "http://"+ln.Addr().String())
@@ -336,7 +356,31 @@ func (s *Server) Open() error {
 	return nil
 }
 
-func (s *Server) serve(srv *http.Server, ln net.Listener) {
+// pageServer makes the page listener's server, as Config.HTTPServer says.
+func (s *Server) pageServer(errorLog *log.Logger) pageServer {
+	if s.cfg.HTTPServer == HTTPStd {
+		return &http.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+			ReadTimeout:       s.cfg.ReadTimeout,
+			WriteTimeout:      s.cfg.WriteTimeout,
+			IdleTimeout:       s.cfg.IdleTimeout,
+			MaxHeaderBytes:    s.cfg.MaxHeaderBytes - headerSlop,
+			ErrorLog:          errorLog,
+		}
+	}
+	return &http1.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          errorLog,
+	}
+}
+
+func (s *Server) serve(srv pageServer, ln net.Listener) {
 	s.running.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
@@ -409,7 +453,13 @@ func (s *Server) Drain() {
 // then closes whatever is left, and writes the access log still buffered.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
-	srvs := []*http.Server{s.http, s.admin}
+	var srvs []pageServer
+	if s.page != nil {
+		srvs = append(srvs, s.page)
+	}
+	if s.admin != nil {
+		srvs = append(srvs, s.admin)
+	}
 	stop := s.stopWatch
 	s.mu.Unlock()
 	if stop != nil {
@@ -417,9 +467,6 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	var errs []error
 	for _, srv := range srvs {
-		if srv == nil {
-			continue
-		}
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 			_ = srv.Close()

@@ -37,6 +37,7 @@ type ServeCmd struct {
 	Watch           bool          `help:"Reload when the --dist or --src folder changes." env:"OUCHIE_WATCH"`
 	ShutdownDelay   time.Duration `help:"On SIGTERM or SIGINT, how long to keep serving pages (with Connection: close) while /healthz answers 503, so routers stop sending before ouchie stops listening; a second signal ends it early. Default: ${default}." default:"5s" env:"OUCHIE_SHUTDOWN_DELAY" placeholder:"DURATION"`
 	ShutdownTimeout time.Duration `help:"After the delay, how long in-flight requests may take to finish. Default: ${default}." default:"10s" env:"OUCHIE_SHUTDOWN_TIMEOUT" placeholder:"DURATION"`
+	HTTPServer      string        `name:"http-server" help:"HTTP server of the page listener: fast (ouchie's own HTTP/1.1 server, see docs/server.md) or std (Go's net/http). The admin API always uses std. Default: ${default}." enum:"fast,std" default:"fast" env:"OUCHIE_HTTP_SERVER" placeholder:"NAME"`
 
 	AdminListen       string `help:"Address of the crashlog admin API (PUT/GET/DELETE /v1/crashlogs/APP). Default: off." env:"OUCHIE_ADMIN_LISTEN" placeholder:"ADDR"`
 	AdminTokenFile    string `help:"File holding the admin API's bearer token (required with --admin-listen)." env:"OUCHIE_ADMIN_TOKEN_FILE" placeholder:"FILE"`
@@ -85,6 +86,7 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 		Log:           env.Log,
 		AppHeader:     c.AppHeader,
 		LangHeader:    c.LangHeader,
+		HTTPServer:    c.HTTPServer,
 	}
 	if c.AccessLog {
 		cfg.AccessLog, cfg.AccessLogDelay = env.Stdout, accessLogDelay

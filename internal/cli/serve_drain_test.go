@@ -16,9 +16,16 @@ import (
 // 503 at once, every request sent during the drain is answered (those
 // after the drain began with Connection: close), and a second signal ends
 // the delay and stops the server. No request fails.
+// It runs with each HTTP server of the page listener (--http-server).
 func TestServeDrain(t *testing.T) {
+	for _, httpServer := range []string{"fast", "std"} {
+		t.Run(httpServer, func(t *testing.T) { testServeDrain(t, httpServer) })
+	}
+}
+
+func testServeDrain(t *testing.T, httpServer string) {
 	const clients, after = 16, 20 // bounded: clients × (warm-up + after) requests
-	url, sigs, logs, wait := startServe(t, &ServeCmd{ShutdownDelay: time.Minute})
+	url, sigs, logs, wait := startServe(t, &ServeCmd{ShutdownDelay: time.Minute, HTTPServer: httpServer})
 
 	var (
 		failed   atomic.Int64
