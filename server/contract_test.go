@@ -375,6 +375,7 @@ func TestBadConfig(t *testing.T) {
 		"admin without api":  {Load: fixed(b), AdminAddr: "127.0.0.1:0"},
 		"loader fails":       {Load: func() (*bundleT, error) { return nil, errors.New("boom") }},
 		"bad default status": {Load: fixed(b), DefaultStatus: 99},
+		"bad http server":    {Load: fixed(b), HTTPServer: "nginx"},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

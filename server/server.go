@@ -161,13 +161,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AppHeader == "" {
 		cfg.AppHeader = "X-App"
 	}
-	if !validHeaderName(cfg.AppHeader) {
+	if !http1.IsToken(cfg.AppHeader) {
 		return nil, fmt.Errorf("app header %q is not a header name", cfg.AppHeader)
 	}
 	if cfg.LangHeader == "" {
 		cfg.LangHeader = "X-Lang"
 	}
-	if !validHeaderName(cfg.LangHeader) {
+	if !http1.IsToken(cfg.LangHeader) {
 		return nil, fmt.Errorf("language header %q is not a header name", cfg.LangHeader)
 	}
 	switch cfg.LogFormat {
@@ -257,19 +257,6 @@ func setDefault[T comparable](v *T, def T) {
 	if *v == zero {
 		*v = def
 	}
-}
-
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // load calls the loader and prepares what it returns.

@@ -116,9 +116,6 @@ func (c *conn) serve() {
 			c.refuse(status)
 			return
 		}
-		if c.srv.closing.Load() {
-			c.req.Close = true
-		}
 		c.w.reset(&c.req, t0)
 		if !c.w.expectOK() {
 			c.w.finish()

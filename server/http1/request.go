@@ -427,7 +427,8 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if !b.started {
 		b.started = true
-		if b.expect {
+		if b.expect && !b.c.w.wroteHeader {
+			// Once the response is under way, the client has it instead.
 			b.c.w.out = append(b.c.w.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 			if err := b.c.w.flush(); err != nil {
 				return 0, err

@@ -2,6 +2,10 @@ package http1
 
 import "strings"
 
+// IsToken reports whether name is an RFC 9110 token, as a method and a
+// header name must be.
+func IsToken(name string) bool { return validToken(name) }
+
 // validToken reports whether b is an RFC 9110 token (a method, a header
 // name).
 func validToken[T string | []byte](b T) bool {
