@@ -338,7 +338,7 @@ func (c *conn) readBody(http11 bool) int {
 		// connection is closed after (see response.finish).
 		delete(h, "Content-Length")
 		r.TransferEncoding, r.ContentLength = chunked, -1
-		r.Body = io.NopCloser(httputil.NewChunkedReader(c.br))
+		r.Body = &chunkedBody{c: c, r: httputil.NewChunkedReader(c.br)}
 		c.body.reset(-1)
 	case r.ContentLength > 0:
 		c.body.reset(r.ContentLength)
@@ -454,3 +454,39 @@ func (b *body) Read(p []byte) (int, error) {
 // Close does nothing: what the handler left unread is read or the
 // connection closed after the response (see response.finish).
 func (b *body) Close() error { return nil }
+
+// chunkedBody is a chunked request body: the chunks, then the trailer
+// section, read as net/http reads it, so a body cut short in its trailer
+// is an error too. The connection is closed after the response.
+type chunkedBody struct {
+	c    *conn
+	r    io.Reader
+	done bool
+}
+
+func (b *chunkedBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	// The trailer section: field lines up to an empty line, within the cap
+	// on a head.
+	for size := 0; ; {
+		line, err := b.c.br.ReadSlice('\n')
+		size += len(line)
+		if err != nil || size > b.c.cfg.maxHead {
+			return n, io.ErrUnexpectedEOF
+		}
+		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
+			break
+		}
+	}
+	b.done = true
+	return n, io.EOF
+}
+
+// Close does nothing: the connection is closed after the response.
+func (b *chunkedBody) Close() error { return nil }
