@@ -61,7 +61,9 @@ func TestServeMemory(t *testing.T) {
 	var childLog bytes.Buffer
 	pages, admin := childAddrs(t, stderr, &childLog)
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// A request gets a generous bound, so a server that stops answering fails
+	// the test with its error instead of stalling the whole package.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 3 * time.Minute}
 	push := func(app string, body []byte) (int, error) {
 		req, _ := http.NewRequest("PUT", admin+"/v1/crashlogs/"+app, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
