@@ -202,6 +202,37 @@ func EncodingSuffix(encoding string) string { return encodingSuffix[encoding] }
 // file the manifest names must exist, match its size and checksum, and hold
 // its slots in range.
 func Read(fsys fs.FS) (*Bundle, error) {
+	m, err := ReadManifest(fsys)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{Manifest: *m, Files: map[string][]byte{}}
+	for _, p := range m.Pages {
+		for _, format := range slices.Sorted(maps.Keys(p.Files)) {
+			f := p.Files[format]
+			data, err := readCapped(fsys, f.Name)
+			if err != nil {
+				return nil, fmt.Errorf("page %s: %w", p.ID, err)
+			}
+			b.Files[f.Name] = data
+			for _, enc := range f.Encodings {
+				z, err := readCapped(fsys, f.Name+EncodingSuffix(enc))
+				if err != nil {
+					return nil, fmt.Errorf("page %s: %w", p.ID, err)
+				}
+				b.Files[f.Name+EncodingSuffix(enc)] = z
+			}
+		}
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ReadManifest reads manifest.json from fsys and checks it as Validate does,
+// without the files: for a reader that loads them one at a time (ReadFile).
+func ReadManifest(fsys fs.FS) (*Manifest, error) {
 	raw, err := readCapped(fsys, ManifestName)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -215,40 +246,78 @@ func Read(fsys fs.FS) (*Bundle, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w", ManifestName, err)
 	}
-	b := &Bundle{Manifest: m, Files: map[string][]byte{}}
-	for _, p := range m.Pages {
-		for _, format := range slices.Sorted(maps.Keys(p.Files)) {
-			f := p.Files[format]
-			if !namePattern.MatchString(f.Name) || path.Base(f.Name) != f.Name {
-				return nil, fmt.Errorf("%s: page %s: bad file name %q", ManifestName, p.ID, f.Name)
-			}
-			data, err := readCapped(fsys, f.Name)
-			if err != nil {
-				return nil, fmt.Errorf("page %s: %w", p.ID, err)
-			}
-			b.Files[f.Name] = data
-			for _, enc := range f.Encodings {
-				sfx := EncodingSuffix(enc)
-				if sfx == "" {
-					return nil, fmt.Errorf("%s: page %s: unknown encoding %q", ManifestName, p.ID, enc)
-				}
-				z, err := readCapped(fsys, f.Name+sfx)
-				if err != nil {
-					return nil, fmt.Errorf("page %s: %w", p.ID, err)
-				}
-				b.Files[f.Name+sfx] = z
-			}
-		}
-	}
-	if err := b.Validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return b, nil
+	return &m, nil
+}
+
+// ReadFile reads the file f of a page from fsys and checks it against the
+// manifest's entry (CheckFile).
+func ReadFile(fsys fs.FS, f File) ([]byte, error) {
+	data, err := readCapped(fsys, f.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckFile(f, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// ReadSibling reads f's precompressed sibling for encoding ("br", "gzip"),
+// one of f.Encodings. Whether it decodes to the file is the caller's to check.
+func ReadSibling(fsys fs.FS, f File, encoding string) ([]byte, error) {
+	if !slices.Contains(f.Encodings, encoding) {
+		return nil, fmt.Errorf("%s: no %s sibling", f.Name, encoding)
+	}
+	return readCapped(fsys, f.Name+EncodingSuffix(encoding))
 }
 
 // Validate checks the manifest against the files held in memory.
 func (b *Bundle) Validate() error {
-	m := &b.Manifest
+	if err := b.Manifest.Validate(); err != nil {
+		return err
+	}
+	for _, p := range b.Manifest.Pages {
+		for _, format := range slices.Sorted(maps.Keys(p.Files)) {
+			f := p.Files[format]
+			data, ok := b.Files[f.Name]
+			if !ok {
+				return fmt.Errorf("page %s: missing file %s", p.ID, f.Name)
+			}
+			if err := CheckFile(f, data); err != nil {
+				return fmt.Errorf("page %s: %w", p.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckFile checks a file's bytes against its manifest entry: size,
+// checksum, and slots in order, in range and holding their defaults.
+func CheckFile(f File, data []byte) error {
+	if len(data) != f.Size || Sum(data) != f.SHA256 {
+		return fmt.Errorf("%s does not match its size or checksum in %s", f.Name, ManifestName)
+	}
+	at := 0
+	for _, s := range f.Slots {
+		if s.Offset < at || s.Len < 0 || s.Offset+s.Len > len(data) {
+			return fmt.Errorf("%s: slot %s at %d+%d out of order or range", f.Name, s.Name, s.Offset, s.Len)
+		}
+		if def := string(data[s.Offset : s.Offset+s.Len]); def != "" && (len(def) < len(s.Before)+len(s.After) ||
+			!strings.HasPrefix(def, s.Before) || !strings.HasSuffix(def, s.After)) {
+			return fmt.Errorf("%s: slot %s at %d: not empty, and not its before and after around a default", f.Name, s.Name, s.Offset)
+		}
+		at = s.Offset + s.Len
+	}
+	return nil
+}
+
+// Validate checks a manifest by itself: version, page ids, statuses,
+// languages, router keys, formats, file names, encodings and slot names.
+// The files are Bundle.Validate's and CheckFile's.
+func (m *Manifest) Validate() error {
 	if m.Version != Version {
 		return fmt.Errorf("%s: version %d, want %d", ManifestName, m.Version, Version)
 	}
@@ -296,35 +365,29 @@ func (b *Bundle) Validate() error {
 		if len(p.Files) == 0 {
 			return fmt.Errorf("%s: page %s has no files", ManifestName, p.ID)
 		}
-		for format, f := range p.Files {
+		for _, format := range slices.Sorted(maps.Keys(p.Files)) {
+			f := p.Files[format]
 			if ContentType(format) == "" {
 				return fmt.Errorf("%s: page %s: unknown format %q", ManifestName, p.ID, format)
 			}
-			data, ok := b.Files[f.Name]
-			if !ok {
-				return fmt.Errorf("page %s: missing file %s", p.ID, f.Name)
+			if !namePattern.MatchString(f.Name) || path.Base(f.Name) != f.Name {
+				return fmt.Errorf("%s: page %s: bad file name %q", ManifestName, p.ID, f.Name)
 			}
-			if len(data) != f.Size || Sum(data) != f.SHA256 {
-				return fmt.Errorf("page %s: %s does not match its size or checksum in %s", p.ID, f.Name, ManifestName)
+			for _, enc := range f.Encodings {
+				if EncodingSuffix(enc) == "" {
+					return fmt.Errorf("%s: page %s: unknown encoding %q", ManifestName, p.ID, enc)
+				}
 			}
-			at := 0
 			for _, s := range f.Slots {
 				if !slices.Contains(SlotNames, s.Name) {
 					return fmt.Errorf("page %s: %s: unknown slot %q", p.ID, f.Name, s.Name)
 				}
-				if s.Offset < at || s.Len < 0 || s.Offset+s.Len > len(data) {
-					return fmt.Errorf("page %s: %s: slot %s at %d+%d out of order or range", p.ID, f.Name, s.Name, s.Offset, s.Len)
-				}
-				if def := string(data[s.Offset : s.Offset+s.Len]); def != "" && (len(def) < len(s.Before)+len(s.After) ||
-					!strings.HasPrefix(def, s.Before) || !strings.HasSuffix(def, s.After)) {
-					return fmt.Errorf("page %s: %s: slot %s at %d: not empty, and not its before and after around a default", p.ID, f.Name, s.Name, s.Offset)
-				}
-				at = s.Offset + s.Len
 			}
 		}
 	}
 	if id := m.Site.CrashlogPage; id != "" {
-		if p, ok := b.Page(id); !ok || !p.Crashlog {
+		i := slices.IndexFunc(m.Pages, func(p Page) bool { return p.ID == id && p.Lang == "" })
+		if i < 0 || !m.Pages[i].Crashlog {
 			return fmt.Errorf("%s: crashlog_page %q is not a page that shows crashlogs", ManifestName, id)
 		}
 	}

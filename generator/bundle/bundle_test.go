@@ -175,3 +175,34 @@ func TestTranslations(t *testing.T) {
 		}
 	}
 }
+
+// TestReadManifestThenFiles: a reader loading files one at a time gets the
+// same checks as Read: the manifest by itself, then each file against it.
+func TestReadManifestThenFiles(t *testing.T) {
+	b := sample()
+	fsys := toFS(t, b)
+	m, err := ReadManifest(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := m.Pages[0].Files[HTML]
+	if data, err := ReadFile(fsys, f); err != nil || string(data) != "<p>404 id=</p>" {
+		t.Errorf("ReadFile = %q, %v", data, err)
+	}
+	fsys["404.html"].Data = []byte("<p>404 id=!</p>")
+	if _, err := ReadFile(fsys, f); err == nil || !strings.Contains(err.Error(), "404.html does not match its size or checksum") {
+		t.Errorf("a changed file: %v", err)
+	}
+	if _, err := ReadSibling(fsys, f, "br"); err == nil || !strings.Contains(err.Error(), "no br sibling") {
+		t.Errorf("a sibling the manifest does not list: %v", err)
+	}
+	delete(fsys, "404.html")
+	if _, err := ReadManifest(fsys); err != nil {
+		t.Errorf("ReadManifest reads no file: %v", err)
+	}
+	setFile(b, func(f *File) { f.Name = "../404.html" })
+	fsys = toFS(t, b)
+	if _, err := ReadManifest(fsys); err == nil || !strings.Contains(err.Error(), "bad file name") {
+		t.Errorf("a bad file name: %v", err)
+	}
+}
