@@ -72,39 +72,41 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// servePage answers with an error page: resolve the request to a page, a
-// status and a format; gather the slot values it brings; write. The static
+// servePage answers with an error page: resolve the request to a brand, a
+// page, a status and a format; gather the slot values it brings; write. The static
 // case (every slot at its default) writes prepared bytes and prepared header
 // values; otherwise the page is assembled in a pooled buffer, from its gzip
 // pieces and the slot values (see stitched) when the client takes gzip,
 // else by bundle.Layout. No path allocates once warm.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	// Resolve: the status's page or, for a 502, 503 or 504 whose crashlog
-	// is found, the site's crashlog page; then the request's language and
-	// format.
+	// Resolve: the brand, then the page (the crashlog page for a 502, 503
+	// or 504 whose crashlog is found), language and format. A brand whose
+	// pages cannot be read gets the default brand's.
 	st := s.current.Load()
-	a, ext := st.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
-	p := st.pages[a.page]
-	var q crashlog.Query
-	var raw []byte // the log as the source returned it
-	if s.crashlogs != nil && (p.crashlog || st.crashlogPage >= 0 && upstreamFailed(a.status)) {
-		if q, raw = s.crashlog(r); raw != nil && !p.crashlog {
-			a = st.keys.withPage(a, st.crashlogPage)
-			p = st.pages[a.page]
+	var out *output
+	var a answer
+	var lg logLookup
+	if st.brands != nil {
+		if b := st.brands.pick(r, s.appHeader); b != nil {
+			b.counts.requests.Add(1)
+			if out, a = s.brandOutput(b, r, &lg); out == nil {
+				b.counts.fallbacks.Add(1)
+			}
+		} else {
+			st.defaultRequests.Add(1)
 		}
 	}
-	if st.langs != nil {
-		p = p.byLang[st.langs.pick(r.URL.RawQuery, first(r.Header, s.langHeader), first(r.Header, headerAcceptLanguage))]
+	if out == nil {
+		out, a = st.resolve(s, r, &lg)
 	}
-	out := p.out[pickFormat(p.has, ext, r.Header)]
 
 	// Fill: the values this request brings for the page's slots.
 	vals := bundle.Values{Status: a.statusValue()}
 	if out.Has(bundle.KindRequestID) {
 		vals.RequestID = first(r.Header, headerRequestID)
 	}
-	if raw != nil && out.Has(bundle.KindCrashlog) {
-		vals.Crashlog = s.logs.escaped(q, out.Format, raw)
+	if lg.raw != nil && out.Has(bundle.KindCrashlog) {
+		vals.Crashlog = s.logs.escaped(lg.q, out.Format, lg.raw)
 	}
 	if !out.Has(bundle.KindStatus) {
 		vals.Status = 0

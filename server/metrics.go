@@ -63,11 +63,34 @@ type metrics struct {
 	forgedXFF atomic.Uint64
 	// sourceMetrics writes the crashlog source's own metrics, or is nil.
 	sourceMetrics crashlog.MetricsWriter
+	// brands counts requests by brand (bundle.DefaultBrand for the site
+	// itself), created as brands are loaded and kept across reloads.
+	brands map[string]*brandCounts
+	// cache is the server's brand cache, whose counters are written too.
+	cache *brandCache
+}
+
+// brandCounts counts one brand's requests, and those answered with the
+// default brand's page because the brand's files could not be read.
+type brandCounts struct{ requests, fallbacks atomic.Uint64 }
+
+// brand returns the counters of a brand, creating them once.
+func (m *metrics) brand(id string) *brandCounts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.brands[id]
+	if !ok {
+		c = new(brandCounts)
+		m.brands[id] = c
+	}
+	return c
 }
 
 type pageFormat struct{ page, format string }
 
-func newMetrics() *metrics { return &metrics{pages: map[pageFormat]*statusCounts{}} }
+func newMetrics() *metrics {
+	return &metrics{pages: map[pageFormat]*statusCounts{}, brands: map[string]*brandCounts{}}
+}
 
 // counts returns the counters of a page × format, creating them once.
 func (m *metrics) counts(page, format string) *statusCounts {
@@ -137,6 +160,7 @@ func (m *metrics) write(w io.Writer, st *prepared) error {
 	if m.sourceMetrics != nil {
 		m.sourceMetrics.WriteMetrics(bw)
 	}
+	m.writeBrands(bw, st)
 
 	bw.WriteString("# HELP ouchie_bundle_pages Pages in the bundle being served.\n# TYPE ouchie_bundle_pages gauge\n")
 	writeSample(bw, "ouchie_bundle_pages", uint64(len(st.pages)))
@@ -155,4 +179,52 @@ func writeSample(bw *bufio.Writer, name string, n uint64) {
 	bw.WriteByte(' ')
 	bw.WriteString(strconv.FormatUint(n, 10))
 	bw.WriteByte('\n')
+}
+
+// writeBrands writes the brand metrics, when there are brands: requests by
+// brand (the label takes brand ids only, so its values are bounded by the
+// brands loaded), and the brand cache's counters.
+func (m *metrics) writeBrands(bw *bufio.Writer, st *prepared) {
+	m.mu.Lock()
+	ids := make([]string, 0, len(m.brands))
+	for id := range m.brands {
+		ids = append(ids, id)
+	}
+	m.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	slices.Sort(ids)
+	for _, metric := range []struct {
+		name, help string
+		n          func(*brandCounts) uint64
+	}{
+		{"ouchie_brand_requests_total", "Error pages served, by the brand the request matched (default: none).",
+			func(c *brandCounts) uint64 { return c.requests.Load() }},
+		{"ouchie_brand_fallbacks_total", "Requests of a brand answered with the default brand's page, its own being unreadable.",
+			func(c *brandCounts) uint64 { return c.fallbacks.Load() }},
+	} {
+		bw.WriteString("# HELP " + metric.name + " " + metric.help + "\n# TYPE " + metric.name + " counter\n")
+		for _, id := range ids {
+			m.mu.Lock()
+			c := m.brands[id]
+			m.mu.Unlock()
+			writeSample(bw, metric.name+`{brand="`+id+`"}`, metric.n(c)) // brand ids are [a-z0-9-]
+		}
+	}
+	c := m.cache
+	counter(bw, "ouchie_brand_cache_hits_total", "Brand outputs found loaded (or held for another brand or the default).", c.hits.Load())
+	counter(bw, "ouchie_brand_cache_misses_total", "Brand outputs read from disk.", c.misses.Load())
+	counter(bw, "ouchie_brand_cache_evictions_total", "Brand outputs dropped to stay within the cache's bound.", c.evictions.Load())
+	counter(bw, "ouchie_brand_cache_failures_total", "Brand manifests or outputs that could not be read or did not match their checksum.", c.failures.Load())
+	bw.WriteString("# HELP ouchie_brand_cache_bytes Bytes the brand cache holds (outputs and their compressed forms).\n# TYPE ouchie_brand_cache_bytes gauge\n")
+	writeSample(bw, "ouchie_brand_cache_bytes", uint64(max(c.bytes.Load(), 0)))
+	bw.WriteString("# HELP ouchie_brand_cache_limit_bytes The brand cache's bound.\n# TYPE ouchie_brand_cache_limit_bytes gauge\n")
+	writeSample(bw, "ouchie_brand_cache_limit_bytes", uint64(c.limit))
+	bw.WriteString("# HELP ouchie_brands Brands served beside the default.\n# TYPE ouchie_brands gauge\n")
+	n := 0
+	if st.brands != nil {
+		n = len(st.brands.brands)
+	}
+	writeSample(bw, "ouchie_brands", uint64(n))
 }

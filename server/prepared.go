@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,24 +17,22 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/ouchie/ouchie/generator/bundle"
+	"github.com/ouchie/ouchie/server/crashlog"
 )
 
 // prepared is a bundle prepared for serving: every page × format as ready
 // bytes and header values, so a request is a lookup plus a write. It is
 // immutable once built; a reload builds a new one and swaps it in.
 type prepared struct {
-	theme string
-	// pages are the default language's, in manifest order (keys index
-	// them); each holds its translations.
-	pages   []*page
-	langs   *languages // nil with one language
-	keys    *keys
-	formats formatSet // the formats any page has
-	// crashlogPage, an index into pages, replaces a 502, 503 or 504 page
-	// when the request's crashlog is found; -1 for none (see
-	// bundle.Settings.CrashlogPage).
-	crashlogPage int
-	loadedAt     time.Time
+	arranged[*output]
+	theme    string
+	formats  formatSet // the formats any page has
+	loadedAt time.Time
+	// brands are the brands served beside this bundle; nil without any.
+	brands *brandSet
+	// defaultRequests counts the default brand's requests when there are
+	// brands.
+	defaultRequests *atomic.Uint64
 	// ready is closed once every output has its compressed forms (see
 	// compressLater); until then outputs go out as they are.
 	ready chan struct{}
@@ -41,17 +40,164 @@ type prepared struct {
 	jobs  []*output      // the outputs to compress; nil once done
 }
 
-// page is one error page of the bundle in one language: its outputs by
-// format.
-type page struct {
-	out [bundle.NumFormats]*output
+// arranged is a manifest's pages arranged for resolving requests, each
+// format of a page held as a T: a prepared output, or for a brand the slot
+// its output is loaded into.
+type arranged[T any] struct {
+	// pages are the default language's, in manifest order (keys index
+	// them); each holds its translations.
+	pages []*pageOf[T]
+	langs *languages // nil with one language
+	keys  *keys
+	// crashlogPage, an index into pages, replaces a 502, 503 or 504 page
+	// when the request's crashlog is found; -1 for none (see
+	// bundle.Settings.CrashlogPage).
+	crashlogPage int
+}
+
+// pageOf is one error page in one language: its formats.
+type pageOf[T any] struct {
+	out [bundle.NumFormats]T
 	has formatSet
 	// byLang is the page in each of the bundle's languages, by index: a
 	// translation, or the page itself where it has none (and at 0). Nil
 	// on translations.
-	byLang []*page
+	byLang []*pageOf[T]
 	// crashlog says the page shows crashlogs (bundle.Page.Crashlog).
 	crashlog bool
+}
+
+// page is a page of a prepared bundle.
+type page = pageOf[*output]
+
+// page resolves the request to its status's page (see keys.resolve) and
+// the extension it asks for.
+func (ar *arranged[T]) page(r *http.Request) (*pageOf[T], answer, formatSet) {
+	a, ext := ar.keys.resolve(r.URL.Path, first(r.Header, headerCode), r.URL.RawQuery)
+	return ar.pages[a.page], a, ext
+}
+
+// wantsCrashlog reports whether answering a with p needs the request's
+// crashlog: p shows it, or p is a 502, 503 or 504 page the crashlog page
+// replaces when the log is found.
+func (ar *arranged[T]) wantsCrashlog(p *pageOf[T], a answer) bool {
+	return p.crashlog || ar.crashlogPage >= 0 && upstreamFailed(a.status)
+}
+
+// withCrashlog answers a with the crashlog page when p does not show the
+// crashlog itself (see wantsCrashlog; the log was found).
+func (ar *arranged[T]) withCrashlog(p *pageOf[T], a answer) (*pageOf[T], answer) {
+	if p.crashlog || ar.crashlogPage < 0 {
+		return p, a
+	}
+	a = ar.keys.withPage(a, ar.crashlogPage)
+	return ar.pages[a.page], a
+}
+
+// resolve resolves r: the status's page or, for a 502, 503 or 504 whose
+// crashlog is found, the crashlog page; then the request's language and
+// format. The crashlog is asked of s's source once per request, through lg.
+func (ar *arranged[T]) resolve(s *Server, r *http.Request, lg *logLookup) (T, answer) {
+	p, a, ext := ar.page(r)
+	if s.crashlogs != nil && ar.wantsCrashlog(p, a) {
+		if !lg.asked {
+			lg.q, lg.raw = s.crashlog(r)
+			lg.asked = true
+		}
+		if lg.raw != nil {
+			p, a = ar.withCrashlog(p, a)
+		}
+	}
+	return ar.pick(p, ext, r, s.langHeader), a
+}
+
+// logLookup is a request's crashlog, asked for at most once.
+type logLookup struct {
+	asked bool
+	q     crashlog.Query
+	raw   []byte // the log as the source returned it
+}
+
+// pick picks p's language and format for the request (see languages.pick
+// and pickFormat).
+func (ar *arranged[T]) pick(p *pageOf[T], ext formatSet, r *http.Request, langHeader string) T {
+	if ar.langs != nil {
+		p = p.byLang[ar.langs.pick(r.URL.RawQuery, first(r.Header, langHeader), first(r.Header, headerAcceptLanguage))]
+	}
+	return p.out[pickFormat(p.has, ext, r.Header)]
+}
+
+// arrange indexes m's pages, making each page's T per served format with
+// mk, which is told the bundle's languages (nil with one) and the index of
+// the page's language.
+func arrange[T any](m *bundle.Manifest, defaultStatus int, newLangs func([]string) *languages,
+	mk func(langs *languages, bp *bundle.Page, li int, fi bundle.Format, f bundle.File) (T, error)) (*arranged[T], formatSet, error) {
+	def := cmp.Or(defaultStatus, m.Site.DefaultStatus, 404)
+	var defaults []bundle.Page // the default language's pages
+	for _, bp := range m.Pages {
+		if bp.Lang == "" {
+			defaults = append(defaults, bp)
+		}
+	}
+	k, err := newKeys(defaults, def)
+	if err != nil {
+		return nil, 0, err
+	}
+	tags := []string{cmp.Or(m.Site.Lang, "en")}
+	for _, t := range m.Site.Languages {
+		if t != tags[0] {
+			tags = append(tags, t)
+		}
+	}
+	ar := &arranged[T]{keys: k, langs: newLangs(tags), crashlogPage: -1}
+	var formats formatSet
+	byID := map[string]*pageOf[T]{}
+	translations := map[[2]string]*pageOf[T]{}
+	for i := range m.Pages {
+		bp := &m.Pages[i]
+		li := slices.Index(tags, cmp.Or(bp.Lang, tags[0]))
+		p := &pageOf[T]{crashlog: bp.Crashlog}
+		for name, f := range bp.Files {
+			fi, ok := servedFormat(name)
+			if !ok {
+				continue // the HAProxy errorfile is not served
+			}
+			v, err := mk(ar.langs, bp, li, fi, f)
+			if err != nil {
+				return nil, 0, err
+			}
+			p.out[fi] = v
+			p.has |= 1 << fi
+		}
+		if p.has == 0 {
+			return nil, 0, fmt.Errorf("page %s: no html, json, txt or xml file", bp.ID)
+		}
+		formats |= p.has
+		if li == 0 {
+			p.byLang = make([]*pageOf[T], len(tags))
+			for i := range p.byLang {
+				p.byLang[i] = p
+			}
+			byID[bp.ID] = p
+			if bp.ID == m.Site.CrashlogPage {
+				ar.crashlogPage = len(ar.pages)
+			}
+			ar.pages = append(ar.pages, p)
+		} else {
+			translations[[2]string{bp.ID, bp.Lang}] = p
+		}
+	}
+	for _, bp := range m.Pages {
+		if bp.Lang == "" {
+			continue
+		}
+		def, ok := byID[bp.ID]
+		if !ok {
+			return nil, 0, fmt.Errorf("page %s (%s): a translation of no page", bp.ID, bp.Lang)
+		}
+		def.byLang[slices.Index(tags, bp.Lang)] = translations[[2]string{bp.ID, bp.Lang}]
+	}
+	return ar, formats, nil
 }
 
 // output is one page in one format.
@@ -67,6 +213,9 @@ type output struct {
 	hType, hLen, hRetry, hVary []string
 	hLang                      []string // Content-Language, with several languages
 	counts                     *statusCounts
+	// key says what makes this output the same as another: outputs of
+	// brands with the same key are held once (see brandCache).
+	key outKey
 }
 
 // zset is an output's compressed forms.
@@ -109,6 +258,21 @@ type prepareOptions struct {
 	metrics       *metrics
 }
 
+// varyFor returns the Vary value of page bp, with a crashlog slot or not, in
+// a bundle with several languages or one. replaceable says the bundle has a
+// crashlog page that may stand in for a 5xx page, so those vary like
+// crashlog pages.
+func (o *prepareOptions) varyFor(bp *bundle.Page, slot, replaceable, langs bool) string {
+	v := o.vary
+	if slot || replaceable && bp.Status/100 == 5 {
+		v = o.varyCrashlog
+	}
+	if langs {
+		v += ", " + o.varyLang
+	}
+	return v
+}
+
 // compressLater makes the compressed forms of st's outputs in the
 // background, so a bundle is served as soon as it is prepared: compressing
 // every page of a site in 21 languages at brotli's best takes far longer
@@ -128,95 +292,27 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	m := &b.Manifest
-	def := o.defaultStatus
-	if def == 0 {
-		def = m.Site.DefaultStatus
-	}
-	if def == 0 {
-		def = 404
-	}
-	var defaults []bundle.Page // the default language's pages
-	for _, bp := range m.Pages {
-		if bp.Lang == "" {
-			defaults = append(defaults, bp)
-		}
-	}
-	k, err := newKeys(defaults, def)
+	var jobs []*output
+	ar, formats, err := arrange(&b.Manifest, o.defaultStatus, newLanguages,
+		func(langs *languages, bp *bundle.Page, li int, fi bundle.Format, f bundle.File) (*output, error) {
+			v, err := newOutput(b.Files[f.Name], bp, fi, f, langs, li, b.Manifest.Site.CrashlogPage != "", o)
+			if err == nil {
+				jobs = append(jobs, v)
+			}
+			return v, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	tags := []string{cmp.Or(m.Site.Lang, "en")}
-	for _, t := range m.Site.Languages {
-		if t != tags[0] {
-			tags = append(tags, t)
-		}
-	}
-	s := &prepared{theme: m.Theme, keys: k, langs: newLanguages(tags), crashlogPage: -1, loadedAt: time.Now()}
-	if s.langs != nil {
-		o.vary += ", " + o.varyLang
-		o.varyCrashlog += ", " + o.varyLang
-	}
-	byID := map[string]*page{}
-	translations := map[[2]string]*page{}
-	var jobs []*output
-	for _, bp := range m.Pages {
-		li := slices.Index(tags, cmp.Or(bp.Lang, tags[0]))
-		p := &page{crashlog: bp.Crashlog}
-		for name, f := range bp.Files {
-			fi, ok := servedFormat(name)
-			if !ok {
-				continue // the HAProxy errorfile is not served
-			}
-			v, err := newOutput(b, &bp, fi, f, o, m.Site.CrashlogPage != "")
-			if err != nil {
-				return nil, err
-			}
-			if s.langs != nil {
-				v.hLang = s.langs.hContent[li]
-			}
-			p.out[fi] = v
-			p.has |= 1 << fi
-			jobs = append(jobs, v)
-		}
-		if p.has == 0 {
-			return nil, fmt.Errorf("page %s: no html, json, txt or xml file", bp.ID)
-		}
-		s.formats |= p.has
-		if li == 0 {
-			p.byLang = make([]*page, len(tags))
-			for i := range p.byLang {
-				p.byLang[i] = p
-			}
-			byID[bp.ID] = p
-			if bp.ID == m.Site.CrashlogPage {
-				s.crashlogPage = len(s.pages)
-			}
-			s.pages = append(s.pages, p)
-		} else {
-			translations[[2]string{bp.ID, bp.Lang}] = p
-		}
-	}
-	for _, bp := range m.Pages {
-		if bp.Lang == "" {
-			continue
-		}
-		def, ok := byID[bp.ID]
-		if !ok {
-			return nil, fmt.Errorf("page %s (%s): a translation of no page", bp.ID, bp.Lang)
-		}
-		li := slices.Index(tags, bp.Lang)
-		def.byLang[li] = translations[[2]string{bp.ID, bp.Lang}]
-	}
+	s := &prepared{arranged: *ar, theme: b.Manifest.Theme, formats: formats, loadedAt: time.Now()}
 	s.ready, s.src, s.jobs = make(chan struct{}), b, jobs
 	return s, nil
 }
 
-// newOutput prepares one page in one format. replaceable says the site has
-// a crashlog page that may stand in for a 5xx page, so those vary like
-// crashlog pages.
-func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.File, o prepareOptions, replaceable bool) (*output, error) {
-	data := b.Files[f.Name]
+// newOutput prepares data, the file f of page bp in format fi and language
+// li of langs (nil: the bundle has one language). replaceable says the
+// bundle has a crashlog page (see varyFor).
+func newOutput(data []byte, bp *bundle.Page, fi bundle.Format, f bundle.File, langs *languages, li int, replaceable bool, o prepareOptions) (*output, error) {
 	l, err := bundle.NewLayout(data, f, fi)
 	if err != nil {
 		return nil, fmt.Errorf("page %s: %w", bp.ID, err)
@@ -230,14 +326,15 @@ func newOutput(b *bundle.Bundle, bp *bundle.Page, fi bundle.Format, f bundle.Fil
 		body:   data,
 		hType:  []string{bundle.ContentType(fi.Name())},
 		hLen:   []string{strconv.Itoa(len(data))},
-		hVary:  []string{o.vary},
+		hVary:  []string{o.varyFor(bp, l.Has(bundle.KindCrashlog), replaceable, langs != nil)},
 	}
-	if l.Has(bundle.KindCrashlog) || replaceable && bp.Status/100 == 5 {
-		v.hVary = []string{o.varyCrashlog}
+	if langs != nil {
+		v.hLang = langs.hContent[li]
 	}
 	if bp.RetryAfter > 0 {
 		v.hRetry = []string{strconv.Itoa(bp.RetryAfter)}
 	}
+	v.key = keyOf(bp, fi, f, v)
 	v.counts = o.metrics.counts(bp.ID, fi.Name())
 	return v, nil
 }
@@ -280,18 +377,7 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*output) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			z := c.forms(b, v, gen)
-			zs := &zset{gz: smaller(z.gz, v.body), br: smaller(z.br, v.body), own: z.own, fill: z.fill}
-			if z.layout != layout(v) { // the same bytes with other slots
-				zs.own, zs.fill = stitchForms(v)
-			}
-			if zs.gz != nil {
-				zs.hLenGz = []string{strconv.Itoa(len(zs.gz))}
-			}
-			if zs.br != nil {
-				zs.hLenBr = []string{strconv.Itoa(len(zs.br))}
-			}
-			v.z.Store(zs)
+			v.z.Store(zsetOf(v, c.forms(b, v, gen)))
 		})
 	}
 	wg.Wait()
@@ -302,6 +388,39 @@ func (c *compressor) compress(b *bundle.Bundle, vs []*output) {
 			delete(c.cache, sum)
 		}
 	}
+}
+
+// zsetOf returns v's compressed forms from z, the forms of its body.
+func zsetOf(v *output, z *zforms) *zset {
+	zs := &zset{gz: smaller(z.gz, v.body), br: smaller(z.br, v.body), own: z.own, fill: z.fill}
+	if z.layout != layout(v) { // the same bytes with other slots
+		zs.own, zs.fill = stitchForms(v)
+	}
+	if zs.gz != nil {
+		zs.hLenGz = []string{strconv.Itoa(len(zs.gz))}
+	}
+	if zs.br != nil {
+		zs.hLenBr = []string{strconv.Itoa(len(zs.br))}
+	}
+	return zs
+}
+
+// newForms makes the forms of v's body: gz and br are the bundle's
+// precompressed siblings, used when they decode to the body, else made.
+func newForms(v *output, gz, br []byte, brotliQuality int) *zforms {
+	z := &zforms{layout: layout(v)}
+	if decodesTo(gz, "gzip", v.body) {
+		z.gz = gz
+	} else {
+		z.gz = bundle.Gzip(v.body)
+	}
+	if decodesTo(br, "br", v.body) {
+		z.br = br
+	} else {
+		z.br = bundle.Brotli(v.body, brotliQuality)
+	}
+	z.own, z.fill = stitchForms(v)
+	return z
 }
 
 func (c *compressor) forms(b *bundle.Bundle, v *output, gen int) *zforms {
@@ -315,14 +434,8 @@ func (c *compressor) forms(b *bundle.Bundle, v *output, gen int) *zforms {
 	if ok {
 		return z
 	}
-	z = &zforms{gz: siblingOf(b, v, "gzip"), br: siblingOf(b, v, "br"), layout: layout(v), gen: gen}
-	z.own, z.fill = stitchForms(v)
-	if z.gz == nil {
-		z.gz = bundle.Gzip(v.body)
-	}
-	if z.br == nil {
-		z.br = bundle.Brotli(v.body, c.brotliQuality)
-	}
+	z = newForms(v, b.Files[v.file+bundle.EncodingSuffix("gzip")], b.Files[v.file+bundle.EncodingSuffix("br")], c.brotliQuality)
+	z.gen = gen
 	c.mu.Lock()
 	c.cache[sum] = z
 	c.mu.Unlock()
@@ -357,26 +470,22 @@ func layout(v *output) string {
 	return string(b)
 }
 
-// siblingOf returns the bundle's precompressed sibling of v's file when it
-// has one that decodes to the file's bytes.
-func siblingOf(b *bundle.Bundle, v *output, enc string) []byte {
-	z, ok := b.Files[v.file+bundle.EncodingSuffix(enc)]
-	if !ok {
-		return nil
+// decodesTo reports whether z, compressed with enc ("gzip", "br"), decodes
+// to body: a precompressed sibling is used only then.
+func decodesTo(z []byte, enc string, body []byte) bool {
+	if z == nil {
+		return false
 	}
 	var r io.Reader = brotli.NewReader(bytes.NewReader(z))
 	if enc == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(z))
 		if err != nil {
-			return nil
+			return false
 		}
 		r = zr
 	}
-	got, err := io.ReadAll(io.LimitReader(r, int64(len(v.body))+1))
-	if err != nil || !bytes.Equal(got, v.body) {
-		return nil
-	}
-	return z
+	got, err := io.ReadAll(io.LimitReader(r, int64(len(body))+1))
+	return err == nil && bytes.Equal(got, body)
 }
 
 // smaller returns z when it saves bytes over plain, else nil.

@@ -54,15 +54,27 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// forwarded sets the request's client address from X-Forwarded-For when
-// its peer is a trusted proxy (see clientAddr).
+// forwarded sets the request's host from X-Forwarded-Host (for choosing a
+// brand; see forwardedHost) and its client address from X-Forwarded-For
+// (see clientAddr) when its peer is a trusted proxy.
 func (s *Server) forwarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if xfh := r.Header[headerForwardedHost]; len(xfh) > 0 && s.peerTrusted(r) {
+			if h := forwardedHost(xfh); h != "" {
+				r.Host = h
+			}
+		}
 		if client, ok := s.clientAddr(r); ok {
 			r.RemoteAddr = client.String()
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// peerTrusted reports whether the request's peer is a trusted proxy.
+func (s *Server) peerTrusted(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && s.trusted(peer.Addr())
 }
 
 // clientAddr returns the client address X-Forwarded-For gives, if the
@@ -75,8 +87,7 @@ func (s *Server) clientAddr(r *http.Request) (netip.Addr, bool) {
 	if len(values) == 0 {
 		return netip.Addr{}, false
 	}
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil || !s.trusted(peer.Addr()) {
+	if !s.peerTrusted(r) {
 		return netip.Addr{}, false
 	}
 	var client netip.Addr

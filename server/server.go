@@ -104,6 +104,15 @@ type Config struct {
 	// (default; server/http1) or HTTPStd (net/http's). The admin API is
 	// always served by net/http.
 	HTTPServer string
+	// Brands, when set, returns the brands served beside Load's bundle (the
+	// default brand), each with its bundle folder; none is fine. It is
+	// called with Load, at start and on every reload. A request matching a
+	// brand's rules gets the brand's pages, read on its first request.
+	Brands func() ([]Brand, error)
+	// BrandCacheBytes bounds the memory the brands' pages take (outputs
+	// and their compressed forms; those the same as another brand's or the
+	// default's held once); default DefaultBrandCacheBytes.
+	BrandCacheBytes int64
 }
 
 // Page listener servers, for Config.HTTPServer.
@@ -126,6 +135,8 @@ type Server struct {
 	token      crashlog.Token // the viewing token
 	vary       string
 	varyLog    string
+	varyBrand  string // the headers that choose a brand
+	brandCache *brandCache
 	accessLog  io.Writer  // cfg.AccessLog, or the buffer in front of it
 	logBuf     *logBuffer // the buffer, or nil
 	handler    http.Handler
@@ -219,6 +230,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics.source, _ = cfg.Crashlogs.(crashlog.FailureCounter)
 	s.metrics.sourceMetrics, _ = cfg.Crashlogs.(crashlog.MetricsWriter)
+	s.brandCache = newBrandCache(cfg.BrandCacheBytes, cfg.Log)
+	s.metrics.cache = s.brandCache
+	s.varyBrand = brandVary(s.appHeader, len(cfg.TrustedProxies) > 0)
 	s.accessLog = cfg.AccessLog
 	if cfg.AccessLog != nil && cfg.AccessLogDelay > 0 {
 		s.logBuf = newLogBuffer(cfg.AccessLog, cfg.AccessLogDelay)
@@ -259,24 +273,53 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
-// load calls the loader and prepares what it returns.
+// load calls the loaders and prepares what they return: the default
+// bundle, and the brands beside it (whose pages are read on first request).
 func (s *Server) load() (*prepared, error) {
+	var bs *brandSet
+	if s.cfg.Brands != nil {
+		list, err := s.cfg.Brands()
+		if err != nil {
+			return nil, err
+		}
+		if len(list) > 0 {
+			if bs, err = newBrandSet(list, s.metrics); err != nil {
+				return nil, err
+			}
+		}
+	}
 	b, err := s.cfg.Load()
 	if err != nil {
 		return nil, err
 	}
-	st, err := prepare(b, prepareOptions{
+	st, err := prepare(b, s.prepareOptions(bs != nil))
+	if err != nil {
+		return nil, err
+	}
+	st.brands = bs
+	if bs != nil {
+		st.defaultRequests = &s.metrics.brand(bundle.DefaultBrand).requests
+	}
+	s.brandCache.pin(st)
+	st.compressLater(s.zip)
+	return st, nil
+}
+
+// prepareOptions are the options bundles are prepared with; with brands,
+// Vary names the headers that choose one.
+func (s *Server) prepareOptions(brands bool) prepareOptions {
+	o := prepareOptions{
 		defaultStatus: s.cfg.DefaultStatus,
 		vary:          s.vary,
 		varyCrashlog:  s.varyLog,
 		varyLang:      headerAcceptLanguage + ", " + s.langHeader,
 		metrics:       s.metrics,
-	})
-	if err != nil {
-		return nil, err
 	}
-	st.compressLater(s.zip)
-	return st, nil
+	if brands {
+		o.vary = joinVary(o.vary, s.varyBrand)
+		o.varyCrashlog = joinVary(o.varyCrashlog, s.varyBrand)
+	}
+	return o
 }
 
 // Compressed returns a channel closed once every page of the bundle being
