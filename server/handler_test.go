@@ -58,7 +58,8 @@ func TestResponseHeaderKeys(t *testing.T) {
 // filled ones included (their Content-Length values are cached by length),
 // whether the bundle has one language or several; with several, each
 // request carries a browser's Accept-Language, matched once and then
-// remembered.
+// remembered; and with brands, whichever header picks the brand (the
+// brand's outputs loaded by the warming request).
 func TestHandlerAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops buffers at random under the race detector")
@@ -68,20 +69,30 @@ func TestHandlerAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-multi.Compressed()
+	brands, _ := brandServer(t, Config{Crashlogs: fakeSource{"web": []byte(benchLog)}})
+	<-brands.Compressed()
 	for _, s := range []struct {
 		name  string
 		srv   *Server
+		host  string
 		extra []string
 	}{
-		{"one language", handlerServer(t), nil},
-		{"languages, Accept-Language", multi, []string{"Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7"}},
+		{"one language", handlerServer(t), "", nil},
+		{"languages, Accept-Language", multi, "", []string{"Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7"}},
+		{"brand by Host", brands, "WWW.Acme.test:8080", nil},
+		{"brand by wildcard", brands, "a.b.eu.shop.acme.test", nil},
+		{"brand by X-Namespace", brands, "other.test", []string{"X-Namespace", "globex"}},
+		{"brands, the default", brands, "other.test", []string{"X-Namespace", "other", "X-Service-Name", "other"}},
 	} {
 		for _, tt := range handlerCases {
 			req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			req.Host = s.host
 			req.Header = headers(append(slices.Clone(tt.headers), s.extra...)...)
 			w := &discardWriter{h: http.Header{}}
-			s.srv.route(w, req) // warm: the crashlog escaped, the length cached, the language matched
-			if s.extra != nil && w.h.Get("Content-Language") != "de" {
+			s.srv.route(w, req) // warm: the crashlog escaped, the length cached, the language matched, the brand's output read
+			s.srv.brandCache.waitCompressed()
+			s.srv.route(w, req) // and its compressed forms
+			if s.srv == multi && w.h.Get("Content-Language") != "de" {
 				t.Fatalf("%s, %s: Content-Language %q, want de", s.name, tt.name, w.h.Get("Content-Language"))
 			}
 			if n := testing.AllocsPerRun(100, func() {
