@@ -1,7 +1,10 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -48,7 +51,7 @@ type brandPages struct {
 type outSlot struct {
 	src   *brandPages
 	brand string
-	page  *bundle.Page
+	page  *bundle.Page // what newOutput needs of it (see arrangeBrand)
 	file  bundle.File
 	fi    bundle.Format
 	li    int
@@ -60,24 +63,28 @@ type outSlot struct {
 }
 
 // outKey says what makes two outputs the same: their bytes, and what the
-// manifest says about them that a response carries.
+// manifest says about them that a response carries (where the slots are,
+// as a hash).
 type outKey struct {
-	sum, page, lang, vary, slots string
-	format                       bundle.Format
-	retry                        int
+	sum              [sha256.Size]byte
+	page, lang, vary string
+	slots            uint64
+	format           bundle.Format
+	retry            int
 }
 
 // keyOf returns the key of output v, the file f of page bp in format fi.
 func keyOf(bp *bundle.Page, fi bundle.Format, f bundle.File, v *output) outKey {
-	k := outKey{sum: f.SHA256, page: bp.ID, vary: v.hVary[0], format: fi, retry: bp.RetryAfter}
+	k := outKey{page: bp.ID, vary: v.hVary[0], format: fi, retry: bp.RetryAfter}
+	_, _ = hex.Decode(k.sum[:], []byte(f.SHA256)) // checked: the manifest's, or the bundle's own
 	if v.hLang != nil {
 		k.lang = v.hLang[0]
 	}
-	var slots strings.Builder
+	h := fnv.New64a()
 	for _, s := range f.Slots {
-		fmt.Fprintf(&slots, "%s@%d+%d%q%q;", s.Name, s.Offset, s.Len, s.Before, s.After)
+		fmt.Fprintf(h, "%s@%d+%d%q%q;", s.Name, s.Offset, s.Len, s.Before, s.After)
 	}
-	k.slots = slots.String()
+	k.slots = h.Sum64()
 	return k
 }
 
@@ -106,8 +113,9 @@ type brandCache struct {
 	entries map[outKey]*centry
 	calls   map[outKey]*loadCall
 	// langs are the language sets of the bundles served, shared by every
-	// brand with the same languages.
+	// brand with the same languages; keys the same for router keys.
 	langs map[string]*languages
+	keys  map[string]*keys
 	// queue holds outputs waiting for their compressed forms; compressing
 	// says a goroutine is working through it.
 	queue       []compressJob
@@ -151,7 +159,7 @@ func newBrandCache(limit int64, log *slog.Logger) *brandCache {
 		limit = DefaultBrandCacheBytes
 	}
 	return &brandCache{limit: limit, log: log, entries: map[outKey]*centry{}, calls: map[outKey]*loadCall{},
-		langs: map[string]*languages{}, quality: brandBrotliQuality}
+		langs: map[string]*languages{}, keys: map[string]*keys{}, quality: brandBrotliQuality}
 }
 
 // languagesFor returns the shared languages of tags (nil for one language).
@@ -170,12 +178,37 @@ func (c *brandCache) languagesFor(tags []string) *languages {
 	return l
 }
 
+// keysFor returns the shared keys of a brand's pages (see newKeys).
+func (c *brandCache) keysFor(pages []bundle.Page, defaultStatus int) (*keys, error) {
+	var sig strings.Builder
+	fmt.Fprint(&sig, defaultStatus)
+	for _, p := range pages {
+		fmt.Fprintf(&sig, "|%s %d %s %t %q", p.ID, p.Status, p.Variant, p.Fallback, p.Aliases)
+	}
+	c.mu.Lock()
+	k, ok := c.keys[sig.String()]
+	c.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := newKeys(pages, defaultStatus)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.keys[sig.String()] = k
+	c.mu.Unlock()
+	return k, nil
+}
+
 // pin holds the default bundle's outputs, replacing the last bundle's, and
 // forgets which slots hold what: a load makes new brands, whose slots
 // attach again on their first request. Without brands it holds nothing.
 func (c *brandCache) pin(st *prepared) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	clear(c.langs)
+	clear(c.keys)
 	for k, e := range c.entries {
 		if e.pinned || st.brands == nil {
 			c.dropLocked(k, e)

@@ -47,6 +47,8 @@ type brandSet struct {
 type brand struct {
 	id   string
 	fsys fs.FS
+	// opts are the options its outputs are prepared with.
+	opts *prepareOptions
 	// pages is the brand's manifest as served, nil until loaded.
 	pages atomic.Pointer[brandPages]
 	// mu lets one request load the manifest while the others wait.
@@ -65,7 +67,7 @@ const retryAfterFailure = 10 * time.Second
 // newBrandSet indexes brands. Each bundle folder must hold a manifest (only
 // its presence is checked: the manifest is read on the brand's first
 // request).
-func newBrandSet(list []Brand, m *metrics) (*brandSet, error) {
+func newBrandSet(list []Brand, opts *prepareOptions, m *metrics) (*brandSet, error) {
 	bs := &brandSet{hosts: map[string]int{}, wild: map[string]int{}, ingresses: map[string]int{},
 		services: map[string]int{}, namespaces: map[string]int{}, apps: map[string]int{}}
 	claim := func(index map[string]int, kind, v string, i int) error {
@@ -91,7 +93,7 @@ func newBrandSet(list []Brand, m *metrics) (*brandSet, error) {
 		if _, err := fs.Stat(b.Bundle, bundle.ManifestName); err != nil {
 			return nil, fmt.Errorf("brand %s: no %s in its bundle folder: %w", b.ID, bundle.ManifestName, err)
 		}
-		bs.brands = append(bs.brands, &brand{id: b.ID, fsys: b.Bundle, counts: m.brand(b.ID)})
+		bs.brands = append(bs.brands, &brand{id: b.ID, fsys: b.Bundle, opts: opts, counts: m.brand(b.ID)})
 		for _, h := range b.Match.Hosts {
 			index, name := bs.hosts, h
 			if rest, ok := strings.CutPrefix(h, "*."); ok {
@@ -253,23 +255,27 @@ func (s *Server) pagesOf(b *brand) *brandPages {
 }
 
 // arrangeBrand reads b's manifest and arranges its pages; their outputs
-// are read on demand.
+// are read on demand. Only what serving needs of the manifest is kept.
 func (s *Server) arrangeBrand(b *brand) (*brandPages, error) {
 	m, err := bundle.ReadManifest(b.fsys)
 	if err != nil {
 		return nil, err
 	}
 	bp := &brandPages{fsys: b.fsys}
-	o := s.prepareOptions(true)
-	ar, _, err := arrange(m, s.cfg.DefaultStatus, s.brandCache.languagesFor,
+	o := b.opts
+	var from, small *bundle.Page
+	ar, _, err := arrange(m, s.cfg.DefaultStatus, s.brandCache.keysFor, s.brandCache.languagesFor,
 		func(langs *languages, page *bundle.Page, li int, fi bundle.Format, f bundle.File) (*outSlot, error) {
-			sl := &outSlot{src: bp, brand: b.id, page: page, file: f, fi: fi, li: li, opts: &o}
+			if page != from {
+				from, small = page, &bundle.Page{ID: page.ID, Crashlog: page.Crashlog, RetryAfter: page.RetryAfter}
+			}
+			sl := &outSlot{src: bp, brand: b.id, page: small, file: f, fi: fi, li: li, opts: o}
 			// The key needs what the output's headers will be.
 			v := &output{hVary: []string{o.varyFor(page, hasCrashlogSlot(f), m.Site.CrashlogPage != "", langs != nil)}}
 			if langs != nil {
 				v.hLang = langs.hContent[li]
 			}
-			sl.key = keyOf(page, fi, f, v)
+			sl.key = keyOf(small, fi, f, v)
 			return sl, nil
 		})
 	if err != nil {

@@ -32,7 +32,7 @@ func TestBrandMatch(t *testing.T) {
 	for _, b := range testBrands {
 		list = append(list, Brand{Brand: b, Bundle: manifestOnly})
 	}
-	bs, err := newBrandSet(list, newMetrics())
+	bs, err := newBrandSet(list, &prepareOptions{}, newMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestBrandSetRefuses(t *testing.T) {
 		"twice":       {[]Brand{{bundle.Brand{ID: "a"}, manifestOnly}, {bundle.Brand{ID: "a"}, manifestOnly}}, "brand a listed twice"},
 		"no manifest": {[]Brand{{bundle.Brand{ID: "a"}, fstest.MapFS{}}}, "brand a: no manifest.json in its bundle folder"},
 	} {
-		if _, err := newBrandSet(tc.list, newMetrics()); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := newBrandSet(tc.list, &prepareOptions{}, newMetrics()); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}

@@ -129,8 +129,10 @@ func (ar *arranged[T]) pick(p *pageOf[T], ext formatSet, r *http.Request, langHe
 
 // arrange indexes m's pages, making each page's T per served format with
 // mk, which is told the bundle's languages (nil with one) and the index of
-// the page's language.
-func arrange[T any](m *bundle.Manifest, defaultStatus int, newLangs func([]string) *languages,
+// the page's language. newKeys and newLangs make the keys and languages
+// (or return shared ones).
+func arrange[T any](m *bundle.Manifest, defaultStatus int,
+	newKeys func([]bundle.Page, int) (*keys, error), newLangs func([]string) *languages,
 	mk func(langs *languages, bp *bundle.Page, li int, fi bundle.Format, f bundle.File) (T, error)) (*arranged[T], formatSet, error) {
 	def := cmp.Or(defaultStatus, m.Site.DefaultStatus, 404)
 	var defaults []bundle.Page // the default language's pages
@@ -256,6 +258,16 @@ type prepareOptions struct {
 	varyCrashlog  string // Vary for pages with a crashlog slot
 	varyLang      string // added to Vary when the bundle has several languages
 	metrics       *metrics
+	// varies holds each Vary value, by crashlog slot and several
+	// languages, so outputs share them (see setVaries).
+	varies [2][2]string
+}
+
+// setVaries makes the Vary values varyFor returns.
+func (o *prepareOptions) setVaries() {
+	for i, v := range []string{o.vary, o.varyCrashlog} {
+		o.varies[i] = [2]string{v, v + ", " + o.varyLang}
+	}
 }
 
 // varyFor returns the Vary value of page bp, with a crashlog slot or not, in
@@ -263,14 +275,14 @@ type prepareOptions struct {
 // crashlog page that may stand in for a 5xx page, so those vary like
 // crashlog pages.
 func (o *prepareOptions) varyFor(bp *bundle.Page, slot, replaceable, langs bool) string {
-	v := o.vary
+	i, j := 0, 0
 	if slot || replaceable && bp.Status/100 == 5 {
-		v = o.varyCrashlog
+		i = 1
 	}
 	if langs {
-		v += ", " + o.varyLang
+		j = 1
 	}
-	return v
+	return o.varies[i][j]
 }
 
 // compressLater makes the compressed forms of st's outputs in the
@@ -292,8 +304,9 @@ func prepare(b *bundle.Bundle, o prepareOptions) (*prepared, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
+	o.setVaries()
 	var jobs []*output
-	ar, formats, err := arrange(&b.Manifest, o.defaultStatus, newLanguages,
+	ar, formats, err := arrange(&b.Manifest, o.defaultStatus, newKeys, newLanguages,
 		func(langs *languages, bp *bundle.Page, li int, fi bundle.Format, f bundle.File) (*output, error) {
 			v, err := newOutput(b.Files[f.Name], bp, fi, f, langs, li, b.Manifest.Site.CrashlogPage != "", o)
 			if err == nil {

@@ -283,7 +283,9 @@ func (s *Server) load() (*prepared, error) {
 			return nil, err
 		}
 		if len(list) > 0 {
-			if bs, err = newBrandSet(list, s.metrics); err != nil {
+			o := s.prepareOptions(true)
+			o.setVaries()
+			if bs, err = newBrandSet(list, &o, s.metrics); err != nil {
 				return nil, err
 			}
 		}
