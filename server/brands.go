@@ -121,6 +121,14 @@ func newBrandSet(list []Brand, opts *prepareOptions, m *metrics) (*brandSet, err
 	return bs, nil
 }
 
+// brandCount returns how many brands are served beside the bundle.
+func (st *prepared) brandCount() int {
+	if st.brands == nil {
+		return 0
+	}
+	return len(st.brands.brands)
+}
+
 // brandVary lists the headers that choose a brand, for Vary: Host,
 // X-Forwarded-Host when proxies are trusted, the ingress headers and the
 // app header.

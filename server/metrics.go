@@ -222,9 +222,5 @@ func (m *metrics) writeBrands(bw *bufio.Writer, st *prepared) {
 	bw.WriteString("# HELP ouchie_brand_cache_limit_bytes The brand cache's bound.\n# TYPE ouchie_brand_cache_limit_bytes gauge\n")
 	writeSample(bw, "ouchie_brand_cache_limit_bytes", uint64(c.limit))
 	bw.WriteString("# HELP ouchie_brands Brands served beside the default.\n# TYPE ouchie_brands gauge\n")
-	n := 0
-	if st.brands != nil {
-		n = len(st.brands.brands)
-	}
-	writeSample(bw, "ouchie_brands", uint64(n))
+	writeSample(bw, "ouchie_brands", uint64(st.brandCount()))
 }

@@ -26,7 +26,7 @@ func (s *Server) Reload() error {
 	}
 	s.current.Store(st)
 	s.metrics.reload.Add(1)
-	s.log.Info("reloaded", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages))
+	s.log.Info("reloaded", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages), "brands", st.brandCount())
 	return nil
 }
 

@@ -358,7 +358,7 @@ func (s *Server) Open() error {
 	s.serve(s.page, ln)
 	st := s.current.Load()
 	s.log.Info("serving error pages", "origin", s.cfg.Origin, "theme", st.theme, "pages", len(st.pages),
-		"formats", formatList(st.formats), "listen", "http://"+ln.Addr().String())
+		"formats", formatList(st.formats), "brands", st.brandCount(), "listen", "http://"+ln.Addr().String())
 	if adminL != nil {
 		// A push still streaming when shutdown starts sees its context end and
 		// is answered 503, so the pusher resends to the next server instead of

@@ -46,6 +46,8 @@ type ServeCmd struct {
 	LangHeader        string `help:"Request header a router may set to choose the page's language, over Accept-Language (?lang= wins over both). Default: ${default}." default:"X-Lang" env:"OUCHIE_LANG_HEADER" placeholder:"NAME"`
 	CrashlogTokenFile string `help:"File holding a token a request must carry (X-Crashlog-Token header or ouchie_crashlog cookie) to see a crashlog." env:"OUCHIE_CRASHLOG_TOKEN_FILE" placeholder:"FILE"`
 
+	BrandCache int `help:"Memory for the pages of brands (--dist with brands.json), in MiB: each brand's pages are read on its first request and the least recently used dropped past this. Default: ${default}." default:"64" env:"OUCHIE_BRAND_CACHE" placeholder:"MIB"`
+
 	CrashlogStore             string        `help:"Keep pushed crashlogs in Redis, shared by every replica and kept across restarts: redis://[USER:PASSWORD@]HOST:PORT/DB, or rediss://... for TLS. Default: in this process's memory, lost on restart." env:"OUCHIE_CRASHLOG_STORE" placeholder:"URL"`
 	CrashlogStorePasswordFile string        `help:"File holding the password of --crashlog-store, in place of the URL's." env:"OUCHIE_CRASHLOG_STORE_PASSWORD_FILE" placeholder:"FILE"`
 	CrashlogTTL               time.Duration `help:"How long --crashlog-store keeps a pushed crashlog. Default: ${default}." default:"24h" env:"OUCHIE_CRASHLOG_TTL" placeholder:"DURATION"`
@@ -76,17 +78,29 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 	if err != nil {
 		return err
 	}
+	brands, brandsWatch, err := c.brands()
+	if err != nil {
+		return err
+	}
+	if brandsWatch != "" {
+		watch = []string{brandsWatch}
+	}
+	if c.BrandCache < 0 {
+		return withHint(fmt.Errorf("--brand-cache %d: want a size in MiB", c.BrandCache), "the default is 64")
+	}
 	cfg := server.Config{
-		Load:          load,
-		Origin:        origin,
-		Addr:          c.Listen,
-		DefaultStatus: c.DefaultStatus,
-		Always200:     c.Always200,
-		LogFormat:     c.LogFormat,
-		Log:           env.Log,
-		AppHeader:     c.AppHeader,
-		LangHeader:    c.LangHeader,
-		HTTPServer:    c.HTTPServer,
+		Load:            load,
+		Brands:          brands,
+		BrandCacheBytes: int64(c.BrandCache) << 20,
+		Origin:          origin,
+		Addr:            c.Listen,
+		DefaultStatus:   c.DefaultStatus,
+		Always200:       c.Always200,
+		LogFormat:       c.LogFormat,
+		Log:             env.Log,
+		AppHeader:       c.AppHeader,
+		LangHeader:      c.LangHeader,
+		HTTPServer:      c.HTTPServer,
 	}
 	if c.AccessLog {
 		cfg.AccessLog, cfg.AccessLogDelay = env.Stdout, accessLogDelay
@@ -207,6 +221,45 @@ func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), string, []s
 		return bundles[0], nil
 	}
 	return load, origin, watch, nil
+}
+
+// brands returns the loader of the brands beside the default bundle, when
+// --dist names a build's output folder holding brands.json, and that folder
+// (to watch: the brands' bundles are in it). Each brand's bundle is its
+// folder for --theme, else for its own theme, else for the default
+// bundle's. A site without brands gives a nil loader.
+func (c *ServeCmd) brands() (func() ([]server.Brand, error), string, error) {
+	if c.Dist == "" {
+		return nil, "", nil
+	}
+	dist := filepath.Clean(c.Dist)
+	dir, err := c.bundleDir()
+	if err != nil || dir == dist {
+		return nil, "", nil // a bundle folder: no brands beside it
+	}
+	load := func() ([]server.Brand, error) {
+		list, err := bundle.ReadBrands(os.DirFS(dist))
+		if err != nil {
+			return nil, fmt.Errorf("%s%c%w", dist, filepath.Separator, err)
+		}
+		if list == nil {
+			return nil, nil
+		}
+		var out []server.Brand
+		for _, b := range list.Brands {
+			theme := cmp.Or(c.Theme, b.Theme, filepath.Base(dir))
+			out = append(out, server.Brand{Brand: b, Bundle: os.DirFS(filepath.Join(dist, b.ID, theme))})
+		}
+		return out, nil
+	}
+	list, err := load()
+	if err != nil {
+		return nil, "", withHint(err, "rebuild with: ouchie build --dist "+c.Dist)
+	}
+	if list == nil {
+		return load, "", nil // brands.json may appear on a reload
+	}
+	return load, dist, nil
 }
 
 // bundleDir finds the bundle folder --dist names: the folder itself when it

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"bytes"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
+)
+
+// brandSite is the repository's site in its default language alone, with
+// the brand's name and accent in ouchie.yaml: what a brand's bundle is
+// built from until ouchie build writes brands itself.
+func brandSite(t *testing.T, name, accent string) fs.FS {
+	t.Helper()
+	site := fstest.MapFS{}
+	translation := regexp.MustCompile(`\.[a-z]{2}(?:-[A-Za-z]+)?\.md$`)
+	err := fs.WalkDir(repoSite, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !(strings.HasPrefix(p, "content/") || strings.HasPrefix(p, "themes/classic/") || p == "logo.svg") || translation.MatchString(p) {
+			return nil
+		}
+		data, err := fs.ReadFile(repoSite, p)
+		site[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site["ouchie.yaml"] = &fstest.MapFile{Data: []byte("brand:\n  name: " + name + "\n  logo: logo.svg\n  accent: \"" + accent + "\"\ntheme: classic\n")}
+	return site
+}
+
+// brandsDist builds the default brand into dist/classic and each brand
+// into dist/<id>/classic, and writes dist/brands.json.
+func brandsDist(t *testing.T, dist string, brands []bundle.Brand) {
+	t.Helper()
+	build := func(out, name, accent string) {
+		bundles, err := generator.Build(brandSite(t, name, accent), generator.Options{Themes: []string{"classic"}, Formats: []string{"html", "json"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := generator.WriteOut(out, bundles); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build(dist, "Ouchie Default", "#123456")
+	for _, b := range brands {
+		build(filepath.Join(dist, b.ID), b.Name, "#0a7d4f")
+	}
+	data, err := bundle.MarshalBrands(&bundle.Brands{Version: bundle.BrandsVersion, Themes: []string{"classic"}, Brands: brands})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dist, bundle.BrandsName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeBrands: --dist with brands.json serves each brand's pages to
+// its hosts and the default's to the rest; SIGHUP reads brands.json again.
+func TestServeBrands(t *testing.T) {
+	dist := t.TempDir()
+	brands := []bundle.Brand{
+		{ID: "acme", Name: "Acme Shop", Match: bundle.Match{Hosts: []string{"acme.test", "*.acme.test"}, Namespaces: []string{"acme"}}},
+		{ID: "globex", Name: "Globex Corporation", Match: bundle.Match{Hosts: []string{"globex.test"}}},
+	}
+	brandsDist(t, dist, brands)
+	url, sigs, logs, wait := startServe(t, &ServeCmd{Dist: dist, BrandCache: 64})
+	get := func(host string, h ...string) string {
+		req, _ := http.NewRequest(http.MethodGet, url+"/503", nil)
+		req.Host = host
+		for i := 0; i+1 < len(h); i += 2 {
+			req.Header.Set(h[i], h[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(resp.Body)
+		if resp.StatusCode != 503 || !strings.Contains(resp.Header.Get("Vary"), "Host") {
+			t.Errorf("Host %s: %d, Vary %q", host, resp.StatusCode, resp.Header.Get("Vary"))
+		}
+		return body.String()
+	}
+	for _, tt := range []struct {
+		host    string
+		headers []string
+		want    string
+	}{
+		{"acme.test", nil, "Acme Shop"},
+		{"shop.acme.test:8080", nil, "Acme Shop"},
+		{"globex.test", nil, "Globex Corporation"},
+		{"example.test", []string{"X-Namespace", "acme"}, "Acme Shop"},
+		{"example.test", nil, "Ouchie Default"},
+	} {
+		if body := get(tt.host, tt.headers...); !strings.Contains(body, tt.want) || strings.Contains(body, "#0a7d4f") != (tt.want != "Ouchie Default") {
+			t.Errorf("Host %s %v: the page is not %s's", tt.host, tt.headers, tt.want)
+		}
+	}
+
+	// A brand dropped from brands.json gets the default's pages after SIGHUP.
+	data, err := bundle.MarshalBrands(&bundle.Brands{Version: bundle.BrandsVersion, Themes: []string{"classic"}, Brands: brands[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dist, bundle.BrandsName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sigs <- syscall.SIGHUP
+	for range 100 {
+		if strings.Contains(logs.String(), "reloaded") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if body := get("globex.test"); !strings.Contains(body, "Ouchie Default") {
+		t.Error("after the reload, globex.test still gets Globex's page")
+	}
+	sigs <- syscall.SIGTERM
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "brands=2") || !strings.Contains(logs.String(), "brands=1") {
+		t.Errorf("the log does not count the brands:\n%s", logs.String())
+	}
+}
+
+// TestServeBrandsErrors: a brands.json that does not hold, or a brand
+// whose bundle is missing, stops the start with the file at fault.
+func TestServeBrandsErrors(t *testing.T) {
+	dist := t.TempDir()
+	brandsDist(t, dist, []bundle.Brand{{ID: "acme", Name: "Acme", Match: bundle.Match{Hosts: []string{"acme.test"}}}})
+	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, DefaultSite: repoSite}
+	if err := os.WriteFile(filepath.Join(dist, bundle.BrandsName), []byte(`{"version": 1, "themes": ["classic"], "brands": [{"id": "Acme"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &ServeCmd{Dist: dist, Listen: "127.0.0.1:0", BrandCache: 64}
+	err := c.serve(env, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dist, "brands.json")+`: brands[0].id: bad brand id "Acme"`) {
+		t.Errorf("a bad id: %v", err)
+	}
+	var h hinter
+	if !asHinter(err, &h) || !strings.Contains(h.Hint(), "ouchie build --dist") {
+		t.Errorf("no hint: %v", err)
+	}
+	data, _ := bundle.MarshalBrands(&bundle.Brands{Version: 1, Themes: []string{"classic"}, Brands: []bundle.Brand{{ID: "gone"}}})
+	if err := os.WriteFile(filepath.Join(dist, bundle.BrandsName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.serve(env, nil, nil); err == nil || !strings.Contains(err.Error(), "brand gone: no manifest.json") {
+		t.Errorf("a brand without its bundle: %v", err)
+	}
+}
