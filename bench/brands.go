@@ -4,49 +4,66 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
-// brandsBench times `ouchie build` (default formats, one theme) of the
-// default site with n generated brands (see writeBrands) and prints its
-// wall time and peak RSS. The dist is left in b.cfg.brandsOut when set, for
-// a server to load; else it is removed.
-func (b *bench) brandsBench(ctx context.Context, n int) error {
-	dir, err := b.buildFolder()
-	if err != nil {
-		return err
-	}
-	site := filepath.Join(dir, fmt.Sprintf("site-%d-brands", n))
-	out := b.cfg.brandsOut
-	if out == "" {
-		out = filepath.Join(dir, fmt.Sprintf("out-%d-brands", n))
-		defer os.RemoveAll(out)
-	}
-	defer os.RemoveAll(site)
-	if dir != b.dir {
-		defer os.RemoveAll(dir)
+// With -brands N, the harness builds the default site with N generated
+// brands (writeBrands) by `ouchie build`, timing it; with the serving
+// cases it then starts a second ouchie on that whole dist (timing its start
+// and reading its memory), gives nginx a second server choosing the
+// brand's folder by `map $host`, and runs the static and X-Code cases again
+// with each request's Host naming the next brand (bench/brands.lua).
+
+// brandID is the id of the i-th generated brand (from 0), and its host's
+// first label.
+func brandID(i int) string { return fmt.Sprintf("brand-%04d", i+1) }
+
+// brandHost is the host whose requests are the i-th brand's.
+func brandHost(i int) string { return brandID(i) + ".test" }
+
+// brandName is the i-th brand's name, which its pages show.
+func brandName(i int) string { return fmt.Sprintf("Brand %d", i+1) }
+
+// buildBrands times `ouchie build` (the serving cases' formats, compressed,
+// one theme) of the default site with n generated brands and prints its
+// wall time and peak RSS. It returns the dist, kept in b.cfg.brandsOut when
+// set, else in the temporary folder, and the nginx map lines choosing each
+// brand's folder by host.
+func (b *bench) buildBrands(ctx context.Context, n int) (dist, nginxMap string, err error) {
+	site := b.path(fmt.Sprintf("site-%d-brands", n))
+	dist = b.cfg.brandsOut
+	if dist == "" {
+		dist = b.path(fmt.Sprintf("out-%d-brands", n))
 	}
 	initCmd := exec.CommandContext(ctx, b.ouchie, "init", site)
 	if o, err := initCmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ouchie init: %v:\n%s", err, indent(strings.TrimSpace(string(o))))
+		return "", "", fmt.Errorf("ouchie init: %v:\n%s", err, indent(strings.TrimSpace(string(o))))
 	}
 	if err := writeBrands(site, n); err != nil {
-		return err
+		return "", "", err
 	}
-	r, err := b.timeBuild(ctx, fmt.Sprintf("%d brands", n), "--src", site, "--dist", out, "--theme", b.cfg.theme)
+	r, err := b.timeBuild(ctx, fmt.Sprintf("%d brands", n), "--src", site, "--dist", dist, "--theme", b.cfg.theme,
+		"--format", "html,json,txt", "--compress")
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	fmt.Printf("\nouchie build of %d brands (theme %s, default formats, in %s): %s, peak RSS %s\n  %s\n",
-		n, b.cfg.theme, dir, r.wall.Round(time.Millisecond), mib(r.maxRSS), r.summary)
+	fmt.Printf("\nouchie build of %d brands (theme %s, html, json and txt, compressed, in %s): %s, peak RSS %s\n  %s\n",
+		n, b.cfg.theme, b.dir, r.wall.Round(time.Millisecond), mib(r.maxRSS), r.summary)
 	if b.cfg.brandsOut != "" {
-		fmt.Printf("  dist kept in %s\n", out)
+		fmt.Printf("  dist kept in %s\n", dist)
 	}
-	return nil
+	var m strings.Builder
+	for i := range n {
+		fmt.Fprintf(&m, "        %s %s;\n", brandHost(i), filepath.Join(dist, brandID(i), b.cfg.theme))
+	}
+	return dist, m.String(), nil
 }
 
 // writeBrands adds n brands to the site in dir (the default site, written
@@ -64,7 +81,7 @@ func writeBrands(dir string, n int) error {
 	y.Write(cfg)
 	y.WriteString("\nbrands:\n")
 	for i := 1; i <= n; i++ {
-		id := fmt.Sprintf("brand-%04d", i)
+		id := brandID(i - 1)
 		h := fnv.New32a()
 		h.Write([]byte(id))
 		accent := fmt.Sprintf("#%06x", h.Sum32()&0xffffff)
@@ -90,4 +107,125 @@ func writeBrands(dir string, n int) error {
 		}
 	}
 	return os.WriteFile(cfgFile, []byte(y.String()), 0o644)
+}
+
+// brandsStart is what the harness measures of the ouchie serving brands
+// beside the start of one serving the default bundle alone.
+type brandsStart struct {
+	up, upAlone   time.Duration // from exec to /healthz answering
+	rss, rssAlone int64         // VmRSS once up
+	peakRSS       int64         // VmHWM after the load
+	metrics       string        // its brand cache's counters after the load
+}
+
+// startOuchieBrands times the start of `ouchie serve` on dist's default
+// bundle alone (then stops it), then starts and times it on the whole dist
+// with its brands, and returns that one.
+func (b *bench) startOuchieBrands(ctx context.Context, dist string) (*served, brandsStart, error) {
+	var st brandsStart
+	start := func(dist, logName string) (*served, time.Duration, int64, error) {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		s := &served{name: "ouchie", base: "http://" + addr}
+		logFile := b.path(logName)
+		argv := []string{b.ouchie, "serve", "--dist", dist, "--theme", b.cfg.theme, "--listen", addr, "--no-access-log"}
+		t0 := time.Now()
+		if s.proc, err = b.startLogged("ouchie", logFile, argv); err != nil {
+			return nil, 0, 0, err
+		}
+		if err := waitHTTP(ctx, s.proc, s.base+"/healthz", logFile); err != nil {
+			return nil, 0, 0, err
+		}
+		up := time.Since(t0)
+		rss, err := procStatus(s.proc.pid(), "VmRSS")
+		return s, up, rss, err
+	}
+	alone, up, rss, err := start(filepath.Join(dist, b.cfg.theme), "ouchie-alone.log")
+	if err != nil {
+		return nil, st, err
+	}
+	st.upAlone, st.rssAlone = up, rss
+	alone.proc.stop()
+	s, up, rss, err := start(dist, "ouchie-brands.log")
+	if err != nil {
+		return nil, st, err
+	}
+	st.up, st.rss = up, rss
+	fmt.Fprintf(os.Stderr, "bench: ouchie with %d brands up in %s, %s resident (alone: %s, %s)\n",
+		b.cfg.brands, st.up.Round(time.Millisecond), mib(st.rss), st.upAlone.Round(time.Millisecond), mib(st.rssAlone))
+	return s, st, nil
+}
+
+// brandMetrics returns the brand cache's lines of s's /metrics.
+func brandMetrics(s *served) string {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(s.base + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out []string
+	for line := range strings.Lines(string(data)) {
+		if strings.HasPrefix(line, "ouchie_brand_cache_") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// printBrands compares the brand cases with their plain counterparts (CPU
+// per request, which holds on a shared machine) and prints the start.
+func printBrands(outs []*outcome, n int, st brandsStart) {
+	fmt.Printf("%s brands (requests spread over them by Host): ouchie CPU/req against its plain case\n", thousands(float64(n)))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case	plain CPU/req	brands CPU/req	brands/plain	nginx plain	nginx brands	")
+	plain := map[string]*outcome{}
+	for _, o := range outs {
+		if !o.c.brands {
+			plain[o.c.name] = o
+		}
+	}
+	for _, o := range outs {
+		if !o.c.brands || o.c.skip != "" {
+			continue
+		}
+		p := plain[strings.TrimSuffix(o.c.name, ", "+thousands(float64(n))+" brands")]
+		if p == nil || p.c.skip != "" || len(p.ors) == 0 {
+			continue
+		}
+		pc, pn := p.cpu()
+		bc, bn := o.cpu()
+		fmt.Fprintf(tw, "%s\t%.1f µs\t%.1f µs\t%.2f\t%.1f µs\t%.1f µs\t\n", o.c.name, pc, bc, bc/pc, pn, bn)
+	}
+	tw.Flush()
+	fmt.Printf("  start (exec to /healthz answering): %s with the brands, %s without; resident at start %s (without: %s); peak %s after the load\n",
+		st.up.Round(time.Millisecond), st.upAlone.Round(time.Millisecond), mib(st.rss), mib(st.rssAlone), mib(st.peakRSS))
+	fmt.Printf("  brand cache after the load: %s\n\n", st.metrics)
+}
+
+// waitBrandsCompressed waits until s has made the compressed forms of every
+// brand output it has read (ouchie_brand_cache_compress_pending is 0).
+func waitBrandsCompressed(ctx context.Context, s *served) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		if resp, err := client.Get(s.base + "/metrics"); err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(data), "\nouchie_brand_cache_compress_pending 0\n") {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: brand pages not compressed after 3 minutes", s.name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

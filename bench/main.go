@@ -32,6 +32,9 @@ var reportLua []byte
 //go:embed nginx.conf.tmpl
 var nginxConf string
 
+//go:embed brands.lua
+var brandsLua []byte
+
 // config is the command line.
 type config struct {
 	ouchie     string
@@ -47,7 +50,7 @@ type config struct {
 	cases      *regexp.Regexp // the serving cases to run; nil for all
 	keep       bool
 	serve      bool   // run the serving cases
-	brands     int    // brands of the generated brands site to build; 0 for none
+	brands     int    // brands of the generated brands site; 0 for none
 	brandsOut  string // where to keep its dist; "" to remove it
 }
 
@@ -69,7 +72,7 @@ func parseFlags() (config, error) {
 	sizes := flag.String("build", "10000,100000", "page counts of the generated sites to build, comma separated; empty for none")
 	flag.StringVar(&c.buildDir, "build-dir", "auto", "where the generated sites are built: a folder, or auto for a RAM file system (/dev/shm) when it has room, so the figures are ouchie's and not the disk's, else the temporary folder")
 	cases := flag.String("cases", "", "run only the serving cases whose name matches this regular expression (e.g. 'German|^HTML 502, browser$'); empty for all")
-	flag.IntVar(&c.brands, "brands", 0, "also build the default site with this many generated brands (each its own name, accent, logo and host; every tenth its own 404) and print the build's time and peak RSS; 0 for none")
+	flag.IntVar(&c.brands, "brands", 0, "also build the default site with this many generated brands (each its own name, accent, logo and host; every tenth its own 404), print the build's time and peak RSS and, with the serving cases, time ouchie's start on that dist and run the static and X-Code cases with requests spread over the brands; 0 for none")
 	flag.StringVar(&c.brandsOut, "brands-out", "", "keep the -brands build's dist in this folder (for ouchie serve --dist), instead of removing it")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (bundle, configs, logs) and print its path")
 	flag.Parse()
@@ -78,6 +81,9 @@ func parseFlags() (config, error) {
 	}
 	if c.conns < 1 || c.threads < 1 || c.threads > c.conns || c.rounds < 1 || c.duration < time.Second {
 		return c, errors.New("want -c ≥ -t ≥ 1, -rounds ≥ 1 and -d ≥ 1s")
+	}
+	if c.brands < 0 || c.brands > 10000 {
+		return c, errors.New("want -brands from 0 to 10000")
 	}
 	if *cases != "" {
 		re, err := regexp.Compile(*cases)
@@ -144,8 +150,9 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if cfg.brands > 0 {
-		if err := b.brandsBench(ctx, cfg.brands); err != nil {
+	if cfg.brands > 0 && !cfg.serve {
+		// With the serving cases, serveBench built them.
+		if _, _, err := b.buildBrands(ctx, cfg.brands); err != nil {
 			return err
 		}
 	}
@@ -163,9 +170,11 @@ type bench struct {
 	nginx   string
 	hugo    string // "" when missing: builds are not compared
 	luaPath string
-	procs   procs
-	cpus    struct{ wrk, servers string }
-	start   time.Time
+	// brandsLuaPath is brands.lua followed by report.lua.
+	brandsLuaPath string
+	procs         procs
+	cpus          struct{ wrk, servers string }
+	start         time.Time
 }
 
 func newBench(cfg config) (*bench, error) {
@@ -197,6 +206,10 @@ func newBench(cfg config) (*bench, error) {
 	}
 	b.luaPath = b.path("report.lua")
 	if err := os.WriteFile(b.luaPath, reportLua, 0o644); err != nil {
+		return nil, err
+	}
+	b.brandsLuaPath = b.path("brands.lua")
+	if err := os.WriteFile(b.brandsLuaPath, append(append(brandsLua, '\n'), reportLua...), 0o644); err != nil {
 		return nil, err
 	}
 	if cfg.pin {

@@ -84,6 +84,14 @@ func (b *bench) serveBench(ctx context.Context) error {
 		return err
 	}
 	cs := cases()
+	var brandsDist, nginxMap string // with -brands
+	if n := b.cfg.brands; n > 0 {
+		var err error
+		if brandsDist, nginxMap, err = b.buildBrands(ctx, n); err != nil {
+			return err
+		}
+		cs = append(cs, brandCases(n)...)
+	}
 	if re := b.cfg.cases; re != nil {
 		cs = slices.DeleteFunc(cs, func(c *benchCase) bool { return !re.MatchString(c.name) })
 		if len(cs) == 0 {
@@ -109,13 +117,20 @@ func (b *bench) serveBench(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nginx, err := b.startNginx(ctx)
+	var brands *served
+	var brandsStart brandsStart
+	if nginxMap != "" {
+		if brands, brandsStart, err = b.startOuchieBrands(ctx, brandsDist); err != nil {
+			return err
+		}
+	}
+	nginx, nginxBrands, err := b.startNginx(ctx, nginxMap)
 	if err != nil {
 		return err
 	}
 	// ouchie serves as soon as it has prepared its pages and compresses
 	// them in the background: measure it once they are compressed.
-	for _, o := range []*served{ouchie, logged, redis} {
+	for _, o := range []*served{ouchie, logged, redis, brands} {
 		if o != nil {
 			if err := waitCompressed(ctx, o); err != nil {
 				return err
@@ -129,8 +144,16 @@ func (b *bench) serveBench(ctx context.Context) error {
 			return logged
 		case c.redis:
 			return redis
+		case c.brands:
+			return brands
 		}
 		return ouchie
+	}
+	nginxFor := func(c *benchCase) *served {
+		if c.brands {
+			return nginxBrands
+		}
+		return nginx
 	}
 
 	// Check each case's answers once, and give nginx ouchie's crashlog page
@@ -150,7 +173,7 @@ func (b *bench) serveBench(ctx context.Context) error {
 				return err
 			}
 		}
-		if o.nAnswer, err = check(nginx, c.nginx); err != nil {
+		if o.nAnswer, err = check(nginxFor(c), c.nginx); err != nil {
 			return err
 		}
 	}
@@ -160,11 +183,11 @@ func (b *bench) serveBench(ctx context.Context) error {
 			fmt.Fprintf(os.Stderr, "bench: %-34s skipped: %s\n", o.c.name, o.c.skip)
 			continue
 		}
-		if err := b.measure(ctx, o, server(o.c), nginx); err != nil {
+		if err := b.measure(ctx, o, server(o.c), nginxFor(o.c)); err != nil {
 			return err
 		}
 	}
-	for _, s := range []*served{ouchie, logged, redis} {
+	for _, s := range []*served{ouchie, logged, redis, brands} {
 		if s != nil && s.proc.exited() {
 			return fmt.Errorf("ouchie serve exited during the load (%v); see its log with -keep", s.proc.err)
 		}
@@ -174,6 +197,13 @@ func (b *bench) serveBench(ctx context.Context) error {
 		return err
 	}
 	nginxRSS := groupPeakRSS(nginx.proc.pid())
+	if brands != nil {
+		if brandsStart.peakRSS, err = peakRSS(brands.proc.pid()); err != nil {
+			return err
+		}
+		brandsStart.metrics = brandMetrics(brands)
+		brands.proc.stop()
+	}
 	ouchie.proc.stop()
 	logged.proc.stop()
 	if redis != nil {
@@ -182,6 +212,9 @@ func (b *bench) serveBench(ctx context.Context) error {
 	nginx.proc.stop()
 	b.printServeTable(outs, rss, nginxRSS)
 	printRedisVsMemory(outs)
+	if brands != nil {
+		printBrands(outs, b.cfg.brands, brandsStart)
+	}
 	return nil
 }
 
@@ -194,6 +227,17 @@ func (b *bench) measure(ctx context.Context, o *outcome, ouchie, nginx *served) 
 			if _, err := b.wrk(ctx, s.base, pick(c, s), b.cfg.warmup); err != nil {
 				return err
 			}
+		}
+	}
+	if c.brands {
+		// The warm-up read the brands' pages; measure once they are
+		// compressed, as the plain cases are.
+		if err := waitBrandsCompressed(ctx, ouchie); err != nil {
+			return err
+		}
+		var err error
+		if o.oAnswer, err = check(ouchie, c.ouchie); err != nil { // as sent now
+			return err
 		}
 	}
 	for round := 1; round <= b.cfg.rounds; round++ {
@@ -325,43 +369,56 @@ func (b *bench) startLogged(name, logFile string, argv []string) (*proc, error) 
 	return b.procs.start(name, b.cpus.servers, nil, f, argv...)
 }
 
-// nginxData fills bench/nginx.conf.tmpl.
-type nginxData struct{ Prefix, Addr, Root, Extra string }
+// nginxData fills bench/nginx.conf.tmpl. Brands, when set, holds the map
+// lines from each brand's host to its folder, served on BrandsAddr.
+type nginxData struct{ Prefix, Addr, Root, Extra, Brands, BrandsAddr string }
 
 // startNginx writes nginx's configuration and starts it in the foreground.
-func (b *bench) startNginx(ctx context.Context) (*served, error) {
+// With brands (nginx map lines), a second server chooses the folder by
+// host; it is returned as the second served, else nil.
+func (b *bench) startNginx(ctx context.Context, brands string) (*served, *served, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	brandsAddr := ""
+	if brands != "" {
+		if brandsAddr, err = freeAddr(); err != nil {
+			return nil, nil, err
+		}
 	}
 	prefix := b.path("nginx")
 	for _, d := range []string{prefix + "/tmp", b.path("extra")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	t, err := template.New("nginx.conf").Option("missingkey=error").Parse(nginxConf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var conf bytes.Buffer
-	if err := t.Execute(&conf, nginxData{Prefix: prefix, Addr: addr, Root: b.path("dist/" + b.cfg.theme), Extra: b.path("extra")}); err != nil {
-		return nil, err
+	if err := t.Execute(&conf, nginxData{Prefix: prefix, Addr: addr, Root: b.path("dist/" + b.cfg.theme), Extra: b.path("extra"),
+		Brands: brands, BrandsAddr: brandsAddr}); err != nil {
+		return nil, nil, err
 	}
 	confFile := prefix + "/nginx.conf"
 	if err := os.WriteFile(confFile, conf.Bytes(), 0o644); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logFile := prefix + "/error.log"
 	p, err := b.startLogged("nginx", prefix+"/stderr.log", []string{b.nginx, "-p", prefix, "-c", confFile, "-e", logFile})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &served{name: "nginx", base: "http://" + addr, proc: p}
 	if err := waitHTTP(ctx, p, s.base+"/502.html", prefix+"/stderr.log"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s, nil
+	if brandsAddr == "" {
+		return s, nil, nil
+	}
+	return s, &served{name: "nginx", base: "http://" + brandsAddr, proc: p}, nil
 }
 
 // check makes a case's request once and checks the answer: its status, and
@@ -375,6 +432,9 @@ func check(s *served, req request) (answer, error) {
 	for _, h := range req.headers {
 		k, v, _ := strings.Cut(h, ":")
 		hreq.Header.Set(k, strings.TrimSpace(v))
+	}
+	if req.brands > 0 {
+		hreq.Host = brandHost(0)
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableCompression: true}}
 	resp, err := client.Do(hreq)
@@ -409,6 +469,8 @@ func check(s *served, req request) (answer, error) {
 		err = errors.New("empty body")
 	case req.contains != "" && !bytes.Contains(a.body, []byte(req.contains)):
 		err = fmt.Errorf("body does not hold %q", req.contains)
+	case req.brands > 0 && !bytes.Contains(a.body, []byte(brandName(0))):
+		err = fmt.Errorf("the page for %s is not that brand's", brandHost(0))
 	}
 	if err != nil {
 		return a, fmt.Errorf("%s %s: %w; the benchmark would measure the wrong page", s.name, req.path, err)

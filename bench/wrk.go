@@ -27,6 +27,9 @@ type request struct {
 	// contains is text the (identity) body must hold, checked once before
 	// the load.
 	contains string
+	// brands, when not 0, spreads the requests over that many generated
+	// brands (bench/brands.lua); the check asks for the first brand's page.
+	brands int
 }
 
 // benchCase is one row of the table: the same page asked of both servers.
@@ -43,6 +46,9 @@ type benchCase struct {
 	// redis runs the case against a third ouchie whose crashlogs are kept
 	// in Redis (--crashlog-store, a redis-server the harness starts).
 	redis bool
+	// brands runs the case against the ouchie and the nginx server that
+	// serve the generated brands (-brands).
+	brands bool
 }
 
 // browser is the header set of a page load in Chromium.
@@ -104,6 +110,29 @@ func cases() []*benchCase {
 			ouchie: request{path: "/502.html", headers: germanBrowser, status: 502, contains: `lang="de"`},
 			nginx:  request{path: "/502.de.html", headers: germanBrowser, status: 200, contains: `lang="de"`},
 			target: 0.8,
+		},
+	}
+}
+
+// brandCases are the static and X-Code cases again with requests spread
+// over n brands: each request's Host names the next brand, whose page
+// ouchie chooses by its rules and nginx by a map of hosts to folders.
+func brandCases(n int) []*benchCase {
+	suffix := ", " + thousands(float64(n)) + " brands"
+	return []*benchCase{
+		{
+			name:   "HTML 502, browser" + suffix,
+			ouchie: request{path: "/502.html", headers: browser, status: 502, brands: n},
+			nginx:  request{path: "/502.html", headers: browser, status: 200, brands: n},
+			target: 0.9,
+			brands: true,
+		},
+		{
+			name:   "ingress-nginx X-Code + request id" + suffix,
+			ouchie: request{path: "/", headers: ingress, status: 502, contains: requestID, brands: n},
+			nginx:  request{path: "/", headers: ingress, status: 200, brands: n},
+			target: 0.8,
+			brands: true,
 		},
 	}
 }
@@ -174,10 +203,16 @@ func (b *bench) wrk(ctx context.Context, base string, req request, d time.Durati
 		"-c", fmt.Sprint(b.cfg.conns), "-t", fmt.Sprint(b.cfg.threads),
 		"-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))),
 		"--timeout", "5s", "-s", b.luaPath}
+	if req.brands > 0 {
+		argv[len(argv)-1] = b.brandsLuaPath
+	}
 	for _, h := range req.headers {
 		argv = append(argv, "-H", h)
 	}
 	argv = append(argv, base+req.path)
+	if req.brands > 0 {
+		argv = append(argv, "--", fmt.Sprint(req.brands))
+	}
 	if b.cfg.pin {
 		argv = append([]string{"taskset", "-c", b.cpus.wrk}, argv...)
 	}
