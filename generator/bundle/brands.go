@@ -104,17 +104,18 @@ func CheckMatchValue(v string) error {
 
 // Validate checks every brand's id, theme and match rules, and that no two
 // brands claim the same host, wildcard, namespace, ingress, service or app.
-// Errors name the field as a JSON path ("brands[2].match.hosts[0]").
+// Errors are *FieldError, naming the field as a JSON path
+// ("brands[2].match.hosts[0]").
 func (b *Brands) Validate() error {
 	if b.Version != BrandsVersion {
-		return fmt.Errorf("version %d, want %d", b.Version, BrandsVersion)
+		return fieldErr("version", fmt.Errorf("%d, want %d", b.Version, BrandsVersion))
 	}
 	if len(b.Themes) == 0 {
-		return errors.New("themes: empty")
+		return fieldErr("themes", errors.New("empty"))
 	}
 	for i, t := range b.Themes {
 		if !themePattern.MatchString(t) {
-			return fmt.Errorf("themes[%d]: bad theme name %q", i, t)
+			return fieldErr(fmt.Sprintf("themes[%d]", i), fmt.Errorf("bad theme name %q", t))
 		}
 	}
 	ids := map[string]bool{}
@@ -122,21 +123,21 @@ func (b *Brands) Validate() error {
 	for i, br := range b.Brands {
 		at := fmt.Sprintf("brands[%d]", i)
 		if err := CheckBrandID(br.ID); err != nil {
-			return fmt.Errorf("%s.id: %w", at, err)
+			return fieldErr(at+".id", err)
 		}
 		if slices.Contains(b.Themes, br.ID) {
-			return fmt.Errorf("%s.id: brand id %q is also a theme name", at, br.ID)
+			return fieldErr(at+".id", fmt.Errorf("brand id %q is also a theme name", br.ID))
 		}
 		if ids[br.ID] {
-			return fmt.Errorf("%s.id: brand %q listed twice", at, br.ID)
+			return fieldErr(at+".id", fmt.Errorf("brand %q listed twice", br.ID))
 		}
 		ids[br.ID] = true
 		if br.Theme != "" && !slices.Contains(b.Themes, br.Theme) {
-			return fmt.Errorf("%s.theme: %q is not one of the themes %v", at, br.Theme, b.Themes)
+			return fieldErr(at+".theme", fmt.Errorf("%q is not one of the themes %v", br.Theme, b.Themes))
 		}
 		for j, id := range br.Overrides {
 			if !idPattern.MatchString(id) {
-				return fmt.Errorf("%s.overrides[%d]: bad page id %q", at, j, id)
+				return fieldErr(fmt.Sprintf("%s.overrides[%d]", at, j), fmt.Errorf("bad page id %q", id))
 			}
 		}
 		for _, rule := range br.Match.rules() {
@@ -147,13 +148,13 @@ func (b *Brands) Validate() error {
 					check = CheckHost
 				}
 				if err := check(v); err != nil {
-					return fmt.Errorf("%s: %w", field, err)
+					return fieldErr(field, err)
 				}
 				key := rule.kind + "\x00" + v
 				if other, dup := claimed[key]; dup && other == br.ID {
-					return fmt.Errorf("%s: %q listed twice", field, v)
+					return fieldErr(field, fmt.Errorf("%q listed twice", v))
 				} else if dup {
-					return fmt.Errorf("%s: %q is claimed by both brand %q and brand %q", field, v, other, br.ID)
+					return fieldErr(field, fmt.Errorf("%q is claimed by both brand %q and brand %q", v, other, br.ID))
 				}
 				claimed[key] = br.ID
 			}
@@ -185,7 +186,8 @@ func MarshalBrands(b *Brands) ([]byte, error) {
 
 // ReadBrands reads and validates brands.json at the root of fsys (a build's
 // output folder). It returns nil, nil when there is no brands.json: the site
-// has no brands. Errors name brands.json and the line:col or field at fault.
+// has no brands. Errors name brands.json, the line:col and the field at
+// fault.
 func ReadBrands(fsys fs.FS) (*Brands, error) {
 	raw, err := readCapped(fsys, BrandsName)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -204,9 +206,97 @@ func ReadBrands(fsys fs.FS) (*Brands, error) {
 		return nil, fmt.Errorf("%s%s: data after the top-level object", BrandsName, jsonPosition(raw, nil, dec.InputOffset()))
 	}
 	if err := b.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			if at, ok := valueOffset(raw, fe.Path); ok {
+				return nil, fmt.Errorf("%s%s: %w", BrandsName, jsonPosition(raw, nil, at), err)
+			}
+		}
 		return nil, fmt.Errorf("%s: %w", BrandsName, err)
 	}
 	return &b, nil
+}
+
+// FieldError is an error in one field of brands.json, named by its JSON
+// path ("brands[2].match.hosts[0]").
+type FieldError struct {
+	Path string
+	Err  error
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the error about the field's value.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(path string, err error) error { return &FieldError{Path: path, Err: err} }
+
+// valueOffset returns where the value at path ("brands[2].match.hosts[0]")
+// starts in raw, a JSON document that decodes.
+func valueOffset(raw []byte, path string) (int64, bool) {
+	type frame struct {
+		obj     bool
+		key     string // the key whose value is next (objects)
+		idx     int    // the index of the next value (arrays)
+		wantKey bool
+	}
+	var stack []*frame
+	here := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.obj {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			} else {
+				fmt.Fprintf(&b, "[%d]", f.idx)
+			}
+		}
+		return b.String()
+	}
+	done := func() { // a value ended: the container goes on
+		if len(stack) > 0 {
+			if f := stack[len(stack)-1]; f.obj {
+				f.wantKey = true
+			} else {
+				f.idx++
+			}
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		if len(stack) > 0 {
+			if f := stack[len(stack)-1]; f.obj && f.wantKey {
+				if k, ok := tok.(string); ok {
+					f.key, f.wantKey = k, false
+					continue
+				}
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			done()
+			continue
+		}
+		if len(stack) > 0 && here() == path {
+			at := before
+			for at < int64(len(raw)) && strings.IndexByte(" \t\r\n:,", raw[at]) >= 0 {
+				at++
+			}
+			return at, true
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, &frame{obj: d == '{', wantKey: d == '{'})
+			continue
+		}
+		done()
+	}
 }
 
 // jsonPosition returns ":line:col" of a decoding error in raw: where the
