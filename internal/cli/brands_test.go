@@ -150,7 +150,7 @@ func TestServeBrandsErrors(t *testing.T) {
 	}
 	c := &ServeCmd{Dist: dist, Listen: "127.0.0.1:0", BrandCache: 64}
 	err := c.serve(env, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dist, "brands.json")+`: brands[0].id: bad brand id "Acme"`) {
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dist, "brands.json")+`:1:57: brands[0].id: bad brand id "Acme"`) {
 		t.Errorf("a bad id: %v", err)
 	}
 	var h hinter
