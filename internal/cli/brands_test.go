@@ -46,18 +46,9 @@ func brandSite(t *testing.T, name, accent string) fs.FS {
 // into dist/<id>/classic, and writes dist/brands.json.
 func brandsDist(t *testing.T, dist string, brands []bundle.Brand) {
 	t.Helper()
-	build := func(out, name, accent string) {
-		bundles, err := generator.Build(brandSite(t, name, accent), generator.Options{Themes: []string{"classic"}, Formats: []string{"html", "json"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := generator.WriteOut(out, bundles); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build(dist, "Ouchie Default", "#123456")
+	buildBrand(t, dist, "Ouchie Default", "#123456")
 	for _, b := range brands {
-		build(filepath.Join(dist, b.ID), b.Name, "#0a7d4f")
+		buildBrand(t, filepath.Join(dist, b.ID), b.Name, "#0a7d4f")
 	}
 	data, err := bundle.MarshalBrands(&bundle.Brands{Version: bundle.BrandsVersion, Themes: []string{"classic"}, Brands: brands})
 	if err != nil {
@@ -66,6 +57,48 @@ func brandsDist(t *testing.T, dist string, brands []bundle.Brand) {
 	if err := os.WriteFile(filepath.Join(dist, bundle.BrandsName), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// buildBrand builds brandSite(name, accent) into out/classic.
+func buildBrand(t *testing.T, out, name, accent string) {
+	t.Helper()
+	bundles, err := generator.Build(brandSite(t, name, accent), generator.Options{Themes: []string{"classic"}, Formats: []string{"html", "json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generator.WriteOut(out, bundles); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeBrandsWatch: with --watch, a brand rebuilt is served as rebuilt.
+func TestServeBrandsWatch(t *testing.T) {
+	dist := t.TempDir()
+	brandsDist(t, dist, []bundle.Brand{{ID: "acme", Name: "Acme Shop", Match: bundle.Match{Hosts: []string{"acme.test"}}}})
+	url, _, _, _ := startServe(t, &ServeCmd{Dist: dist, Watch: true})
+	page := func() string {
+		req, _ := http.NewRequest(http.MethodGet, url+"/404", nil)
+		req.Host = "acme.test"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(resp.Body)
+		return body.String()
+	}
+	if !strings.Contains(page(), "Acme Shop") {
+		t.Fatal("not acme's page")
+	}
+	buildBrand(t, filepath.Join(dist, "acme"), "Acme Renamed", "#0a7d4f")
+	for range 200 {
+		if strings.Contains(page(), "Acme Renamed") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Error("the rebuilt brand is not served after 10 s")
 }
 
 // TestServeBrands: --dist with brands.json serves each brand's pages to
