@@ -44,20 +44,23 @@ import (
 // demand.
 type brandPages struct {
 	arranged[*outSlot]
+	id   string
 	fsys fs.FS
+	opts *prepareOptions
 }
 
-// outSlot is where one output of a brand is held once loaded.
+// outSlot is where one output of a brand is held once loaded. A thousand
+// brands of a hundred outputs make 100,000 slots, so a slot keeps little:
+// its file's entry without the checksum (the key has it) and with slots
+// shared by every file that has the same (see brandCache.share).
 type outSlot struct {
-	src   *brandPages
-	brand string
-	page  *bundle.Page // what newOutput needs of it (see arrangeBrand)
-	file  bundle.File
-	fi    bundle.Format
-	li    int
-	key   outKey
-	opts  *prepareOptions
-	e     atomic.Pointer[centry]
+	src  *brandPages
+	page *bundle.Page // what newOutput needs of it (see arrangeBrand)
+	file bundle.File
+	fi   bundle.Format
+	li   int
+	key  outKey
+	e    atomic.Pointer[centry]
 	// failed is when reading the file last failed (unix ns), or 0.
 	failed atomic.Int64
 }
@@ -116,6 +119,10 @@ type brandCache struct {
 	// brand with the same languages; keys the same for router keys.
 	langs map[string]*languages
 	keys  map[string]*keys
+	// names and slots are file names and slot lists, shared by the slots
+	// of every brand that has the same (see share).
+	names map[string]string
+	slots map[string][]bundle.Slot
 	// queue holds outputs waiting for their compressed forms; compressing
 	// says a goroutine is working through it.
 	queue       []compressJob
@@ -159,7 +166,8 @@ func newBrandCache(limit int64, log *slog.Logger) *brandCache {
 		limit = DefaultBrandCacheBytes
 	}
 	return &brandCache{limit: limit, log: log, entries: map[outKey]*centry{}, calls: map[outKey]*loadCall{},
-		langs: map[string]*languages{}, keys: map[string]*keys{}, quality: brandBrotliQuality}
+		langs: map[string]*languages{}, keys: map[string]*keys{},
+		names: map[string]string{}, slots: map[string][]bundle.Slot{}, quality: brandBrotliQuality}
 }
 
 // languagesFor returns the shared languages of tags (nil for one language).
@@ -176,6 +184,29 @@ func (c *brandCache) languagesFor(tags []string) *languages {
 		c.langs[k] = l
 	}
 	return l
+}
+
+// share returns f as a slot keeps it: without its checksum, its name and
+// slots shared with every file that has the same.
+func (c *brandCache) share(f bundle.File) bundle.File {
+	var sig strings.Builder
+	for _, s := range f.Slots {
+		fmt.Fprintf(&sig, "%s@%d+%d%q%q;", s.Name, s.Offset, s.Len, s.Before, s.After)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if name, ok := c.names[f.Name]; ok {
+		f.Name = name
+	} else {
+		c.names[f.Name] = f.Name
+	}
+	if slots, ok := c.slots[sig.String()]; ok {
+		f.Slots = slots
+	} else {
+		c.slots[sig.String()] = f.Slots
+	}
+	f.SHA256 = ""
+	return f
 }
 
 // keysFor returns the shared keys of a brand's pages (see newKeys).
@@ -209,6 +240,8 @@ func (c *brandCache) pin(st *prepared) {
 	defer c.mu.Unlock()
 	clear(c.langs)
 	clear(c.keys)
+	clear(c.names)
+	clear(c.slots)
 	for k, e := range c.entries {
 		if e.pinned || st.brands == nil {
 			c.dropLocked(k, e)
@@ -303,7 +336,7 @@ func (c *brandCache) load(s *outSlot) *output {
 	close(call.done)
 	if err != nil {
 		s.failed.Store(time.Now().UnixNano())
-		c.fail(s.brand, err)
+		c.fail(s.src.id, err)
 		return nil
 	}
 	return v
@@ -312,11 +345,13 @@ func (c *brandCache) load(s *outSlot) *output {
 // read reads the slot's file (and its precompressed siblings, when the
 // manifest lists them), checks it and prepares it.
 func (s *outSlot) read() (v *output, gz, br []byte, err error) {
-	data, err := bundle.ReadFile(s.src.fsys, s.file)
+	f := s.file
+	f.SHA256 = hex.EncodeToString(s.key.sum[:])
+	data, err := bundle.ReadFile(s.src.fsys, f)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("page %s: %w", s.page.ID, err)
 	}
-	if v, err = newOutput(data, s.page, s.fi, s.file, s.src.langs, s.li, s.src.crashlogPage >= 0, *s.opts); err != nil {
+	if v, err = newOutput(data, s.page, s.fi, f, s.src.langs, s.li, s.src.crashlogPage >= 0, *s.src.opts); err != nil {
 		return nil, nil, nil, err
 	}
 	// A sibling that cannot be read or does not decode to the file is

@@ -269,22 +269,20 @@ func (s *Server) arrangeBrand(b *brand) (*brandPages, error) {
 	if err != nil {
 		return nil, err
 	}
-	bp := &brandPages{fsys: b.fsys}
 	o := b.opts
+	bp := &brandPages{id: b.id, fsys: b.fsys, opts: o}
 	var from, small *bundle.Page
 	ar, _, err := arrange(m, s.cfg.DefaultStatus, s.brandCache.keysFor, s.brandCache.languagesFor,
 		func(langs *languages, page *bundle.Page, li int, fi bundle.Format, f bundle.File) (*outSlot, error) {
 			if page != from {
 				from, small = page, &bundle.Page{ID: page.ID, Crashlog: page.Crashlog, RetryAfter: page.RetryAfter}
 			}
-			sl := &outSlot{src: bp, brand: b.id, page: small, file: f, fi: fi, li: li, opts: o}
 			// The key needs what the output's headers will be.
 			v := &output{hVary: []string{o.varyFor(page, hasCrashlogSlot(f), m.Site.CrashlogPage != "", langs != nil)}}
 			if langs != nil {
 				v.hLang = langs.hContent[li]
 			}
-			sl.key = keyOf(small, fi, f, v)
-			return sl, nil
+			return &outSlot{src: bp, page: small, file: s.brandCache.share(f), fi: fi, li: li, key: keyOf(small, fi, f, v)}, nil
 		})
 	if err != nil {
 		return nil, err

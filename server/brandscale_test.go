@@ -90,10 +90,10 @@ func TestBrandScale(t *testing.T) {
 	if cached > 8<<20 {
 		t.Errorf("the cache holds %d bytes, over its bound", cached)
 	}
-	// Beside the cache: each brand's manifest as served (about 700 bytes
+	// Beside the cache: each brand's manifest as served (about 500 bytes
 	// per page × format).
-	if perBrand := (served - cached) / n; perBrand > 32<<10 {
-		t.Errorf("%d bytes of heap per brand beside the cache, want under 32 KiB", perBrand)
+	if perBrand := (served - cached) / n; perBrand > 16<<10 {
+		t.Errorf("%d bytes of heap per brand beside the cache, want under 16 KiB", perBrand)
 	}
 	runtime.KeepAlive(srv)
 }

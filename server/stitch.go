@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"sync"
 
 	"github.com/ouchie/ouchie/generator/bundle"
 )
@@ -84,12 +85,22 @@ func compressRun(run []byte) gzRun {
 		return r
 	}
 	var buf bytes.Buffer
-	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+	zw := flateWriters.Get().(*flate.Writer)
+	zw.Reset(&buf)
 	_, _ = zw.Write(run)
 	_ = zw.Flush() // a sync flush: an empty stored block, byte-aligned, not final
+	flateWriters.Put(zw)
 	r.z = buf.Bytes()
 	return r
 }
+
+// flateWriters are deflate compressors at the best level, reused: each
+// holds about 1 MiB of tables, and brands' pages are compressed one after
+// the other as they are first asked for.
+var flateWriters = sync.Pool{New: func() any {
+	zw, _ := flate.NewWriter(nil, flate.BestCompression) // a valid level: cannot fail
+	return zw
+}}
 
 // fill appends the gzip form of the page with its slots filled from vals,
 // as bundle.Layout.Append does for the identity form. vals carries no
