@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -29,7 +30,8 @@ import (
 //     slot names a held output takes it without reading the file;
 //   - within a byte bound (Config.BrandCacheBytes), the least recently used
 //     going first, so memory stays bounded however many brands are asked
-//     for;
+//     for; brands' manifests count against it too (slotCost per page ×
+//     format), and go the same way;
 //   - once per burst: concurrent first requests wait for one read;
 //   - never failing a request: a manifest or file that cannot be read or
 //     does not match its checksum gets the request the default bundle's page
@@ -47,6 +49,11 @@ type brandPages struct {
 	id   string
 	fsys fs.FS
 	opts *prepareOptions
+	// b is the brand, whose pages these are until the cache drops them;
+	// size is what they cost, used their last use (as centry's).
+	b    *brand
+	size int64
+	used atomic.Uint64
 }
 
 // outSlot is where one output of a brand is held once loaded. A thousand
@@ -101,6 +108,8 @@ const (
 	// outputOverhead is what an output costs beyond its bytes (its layout,
 	// header values and bookkeeping), for the byte bound.
 	outputOverhead = 1 << 10
+	// slotCost is what a brand's manifest costs as held, per page × format.
+	slotCost = 512
 	// failureLogEvery is how often brand load failures are logged at most.
 	failureLogEvery = time.Minute
 )
@@ -115,6 +124,9 @@ type brandCache struct {
 	mu      sync.Mutex
 	entries map[outKey]*centry
 	calls   map[outKey]*loadCall
+	// held are the brands' manifests held (brandPages), which count
+	// against the bound and go least recently used first, as outputs do.
+	held map[*brandPages]struct{}
 	// langs are the language sets of the bundles served, shared by every
 	// brand with the same languages; keys the same for router keys.
 	langs map[string]*languages
@@ -165,7 +177,7 @@ func newBrandCache(limit int64, log *slog.Logger) *brandCache {
 	if limit <= 0 {
 		limit = DefaultBrandCacheBytes
 	}
-	return &brandCache{limit: limit, log: log, entries: map[outKey]*centry{}, calls: map[outKey]*loadCall{},
+	return &brandCache{limit: limit, log: log, entries: map[outKey]*centry{}, calls: map[outKey]*loadCall{}, held: map[*brandPages]struct{}{},
 		langs: map[string]*languages{}, keys: map[string]*keys{},
 		names: map[string]string{}, slots: map[string][]bundle.Slot{}, quality: brandBrotliQuality}
 }
@@ -242,6 +254,10 @@ func (c *brandCache) pin(st *prepared) {
 	clear(c.keys)
 	clear(c.names)
 	clear(c.slots)
+	for p := range c.held {
+		delete(c.held, p)
+		c.bytes.Add(-p.size)
+	}
 	for k, e := range c.entries {
 		if e.pinned || st.brands == nil {
 			c.dropLocked(k, e)
@@ -278,10 +294,44 @@ func (c *brandCache) get(s *outSlot) *output {
 }
 
 // touch records a use of e, writing only when the epoch moved on.
-func (c *brandCache) touch(e *centry) {
-	if ep := c.epoch.Load(); e.used.Load() != ep {
-		e.used.Store(ep)
+func (c *brandCache) touch(e *centry) { c.touchUsed(&e.used) }
+
+// touchUsed records a use in used (an entry's or a manifest's).
+func (c *brandCache) touchUsed(used *atomic.Uint64) {
+	if ep := c.epoch.Load(); used.Load() != ep {
+		used.Store(ep)
 	}
+}
+
+// hold counts a brand's manifest just read against the bound.
+func (c *brandCache) hold(p *brandPages) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p.used.Store(c.epoch.Add(1))
+	c.held[p] = struct{}{}
+	c.bytes.Add(p.size)
+	c.evictLocked()
+}
+
+// dropPagesLocked forgets a brand's manifest: its next request reads it
+// again. Its slots let go of their outputs, which stay held for others.
+func (c *brandCache) dropPagesLocked(p *brandPages) {
+	p.b.pages.CompareAndSwap(p, nil)
+	for _, pg := range p.pages {
+		for _, tp := range pg.byLang {
+			for _, sl := range tp.out {
+				if sl == nil {
+					continue
+				}
+				if e := sl.e.Load(); e != nil {
+					e.holders = slices.DeleteFunc(e.holders, func(h *outSlot) bool { return h == sl })
+					sl.e.Store(nil)
+				}
+			}
+		}
+	}
+	delete(c.held, p)
+	c.bytes.Add(-p.size)
 }
 
 func (c *brandCache) load(s *outSlot) *output {
@@ -372,34 +422,38 @@ func (c *brandCache) attachLocked(e *centry, s *outSlot) {
 	s.e.Store(e)
 }
 
-// evictLocked drops the least recently used entries while the cache holds
-// more than its bound, down to seven eighths of it, so a full cache does not
-// sort its entries on every load.
+// evictLocked drops the least recently used outputs and manifests while
+// the cache holds more than its bound, down to seven eighths of it, so a
+// full cache does not sort its entries on every load.
 func (c *brandCache) evictLocked() {
 	if c.bytes.Load() <= c.limit {
 		return
 	}
-	var old []outKey
+	type victim struct {
+		used uint64
+		k    outKey
+		e    *centry
+		p    *brandPages
+	}
+	var old []victim
 	for k, e := range c.entries {
 		if !e.pinned {
-			old = append(old, k)
+			old = append(old, victim{used: e.used.Load(), k: k, e: e})
 		}
 	}
-	slices.SortFunc(old, func(a, b outKey) int {
-		ua, ub := c.entries[a].used.Load(), c.entries[b].used.Load()
-		switch {
-		case ua < ub:
-			return -1
-		case ua > ub:
-			return 1
-		}
-		return 0
-	})
-	for _, k := range old {
+	for p := range c.held {
+		old = append(old, victim{used: p.used.Load(), p: p})
+	}
+	slices.SortFunc(old, func(a, b victim) int { return cmp.Compare(a.used, b.used) })
+	for _, v := range old {
 		if c.bytes.Load() <= c.limit-c.limit/8 {
 			break
 		}
-		c.dropLocked(k, c.entries[k])
+		if v.p != nil {
+			c.dropPagesLocked(v.p)
+		} else {
+			c.dropLocked(v.k, v.e)
+		}
 		c.evictions.Add(1)
 	}
 }

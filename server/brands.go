@@ -259,6 +259,7 @@ func (s *Server) pagesOf(b *brand) *brandPages {
 		return nil
 	}
 	b.pages.Store(p)
+	s.brandCache.hold(p)
 	return p
 }
 
@@ -270,7 +271,7 @@ func (s *Server) arrangeBrand(b *brand) (*brandPages, error) {
 		return nil, err
 	}
 	o := b.opts
-	bp := &brandPages{id: b.id, fsys: b.fsys, opts: o}
+	bp := &brandPages{id: b.id, fsys: b.fsys, opts: o, b: b, size: outputOverhead}
 	var from, small *bundle.Page
 	ar, _, err := arrange(m, s.cfg.DefaultStatus, s.brandCache.keysFor, s.brandCache.languagesFor,
 		func(langs *languages, page *bundle.Page, li int, fi bundle.Format, f bundle.File) (*outSlot, error) {
@@ -282,6 +283,7 @@ func (s *Server) arrangeBrand(b *brand) (*brandPages, error) {
 			if langs != nil {
 				v.hLang = langs.hContent[li]
 			}
+			bp.size += slotCost
 			return &outSlot{src: bp, page: small, file: s.brandCache.share(f), fi: fi, li: li, key: keyOf(small, fi, f, v)}, nil
 		})
 	if err != nil {
@@ -310,6 +312,7 @@ func (s *Server) brandOutput(b *brand, r *http.Request, lg *logLookup) (*output,
 	if p == nil {
 		return nil, answer{}
 	}
+	s.brandCache.touchUsed(&p.used)
 	slot, a := p.resolve(s, r, lg)
 	return s.brandCache.get(slot), a
 }

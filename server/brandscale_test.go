@@ -17,8 +17,10 @@ import (
 // thousand bundles quickly.
 var scalePages = []tpage{testPages[1], testPages[3], testPages[5], testPages[6], testPages[9]}
 
-// heapInUse returns the bytes of live heap objects after a collection.
+// heapInUse returns the bytes of live heap objects after two collections
+// (the second empties sync.Pools, whose deflate writers are large).
 func heapInUse() int64 {
+	runtime.GC()
 	runtime.GC()
 	s := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	rtmetrics.Read(s)
@@ -27,8 +29,8 @@ func heapInUse() int64 {
 
 // TestBrandScale: a thousand brands (each its own marker, standing for its
 // name, accent and logo; one in ten with a page of its own) start without
-// reading their pages, and with a page of every brand served the heap stays
-// within the cache's bound plus the brands' manifests.
+// reading their pages, and with two pages of every brand served the heap
+// stays within the cache's bound (which counts their manifests too).
 func TestBrandScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 brand bundles in -short")
@@ -90,10 +92,11 @@ func TestBrandScale(t *testing.T) {
 	if cached > 8<<20 {
 		t.Errorf("the cache holds %d bytes, over its bound", cached)
 	}
-	// Beside the cache: each brand's manifest as served (about 500 bytes
-	// per page × format).
-	if perBrand := (served - cached) / n; perBrand > 16<<10 {
-		t.Errorf("%d bytes of heap per brand beside the cache, want under 16 KiB", perBrand)
+	// The cache's bound covers the brands' outputs and manifests; its
+	// estimates are on the high side, so the heap stays under the bound
+	// plus the start's.
+	if served > 8<<20+4<<20 {
+		t.Errorf("%.1f MiB of heap with the brands' pages served, want under the cache's 8 MiB bound and 4 MiB", float64(served)/(1<<20))
 	}
 	runtime.KeepAlive(srv)
 }

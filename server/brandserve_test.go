@@ -195,9 +195,11 @@ func TestBrandCacheEvicts(t *testing.T) {
 	for _, id := range []string{"b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"} {
 		brands = append(brands, bundle.Brand{ID: id, Match: bundle.Match{Hosts: []string{id + ".test"}}})
 	}
-	// One output of the test bundle is about 2.3 KB and its overhead 1 KiB:
-	// the bound holds three or four before their compressed forms.
-	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), BrandCacheBytes: 12 << 10,
+	// A brand's manifest counts 40 × slotCost + 1 KiB, about 21 KiB, and one
+	// output about 3.4 KiB before its compressed forms: the bound holds two
+	// or three brands.
+	const bound = 64 << 10
+	srv, err := New(Config{Load: fixed(makeBundle(t, "A", testPages)), BrandCacheBytes: bound,
 		Brands: brandDist(t, t.TempDir(), brands, testPages, nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -208,8 +210,8 @@ func TestBrandCacheEvicts(t *testing.T) {
 			if got := markerOf(t, resp, body); got != "brand "+b.ID {
 				t.Fatalf("round %d, %s: page of %q", round, b.ID, got)
 			}
-			if n := srv.brandCache.bytes.Load(); n > 12<<10 {
-				t.Errorf("cache holds %d bytes, over its 12 KiB bound", n)
+			if n := srv.brandCache.bytes.Load(); n > bound {
+				t.Errorf("cache holds %d bytes, over its bound", n)
 			}
 		}
 	}
@@ -218,6 +220,14 @@ func TestBrandCacheEvicts(t *testing.T) {
 	}
 	if n := metric(t, srv, "ouchie_brand_cache_misses_total"); n != 2*len(brands) {
 		t.Errorf("%d reads, want %d: every brand read again in the second round", n, 2*len(brands))
+	}
+	if n := metric(t, srv, "ouchie_brand_cache_manifests"); n < 1 || n > 3 {
+		t.Errorf("%d manifests held, want the last one to three", n)
+	}
+	// A brand whose manifest went is read again, and its output found.
+	srv.brandCache.waitCompressed()
+	if resp, body := serveOnce(t, srv, brandRequest("/502", "b8.test")); markerOf(t, resp, body) != "brand b8" {
+		t.Error("b8 after the rounds: not its page")
 	}
 }
 
