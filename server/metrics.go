@@ -76,14 +76,20 @@ type brandCounts struct{ requests, fallbacks atomic.Uint64 }
 
 // brand returns the counters of a brand, creating them once.
 func (m *metrics) brand(id string) *brandCounts {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.brands[id]
+	return lookupOrAdd(&m.mu, m.brands, id, func() *brandCounts { return new(brandCounts) })
+}
+
+// lookupOrAdd returns m[k], under mu, adding newV() there first if m has
+// no k.
+func lookupOrAdd[K comparable, V any](mu *sync.Mutex, m map[K]V, k K, newV func() V) V {
+	mu.Lock()
+	defer mu.Unlock()
+	v, ok := m[k]
 	if !ok {
-		c = new(brandCounts)
-		m.brands[id] = c
+		v = newV()
+		m[k] = v
 	}
-	return c
+	return v
 }
 
 type pageFormat struct{ page, format string }
@@ -94,15 +100,7 @@ func newMetrics() *metrics {
 
 // counts returns the counters of a page × format, creating them once.
 func (m *metrics) counts(page, format string) *statusCounts {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := pageFormat{page, format}
-	c, ok := m.pages[k]
-	if !ok {
-		c = new(statusCounts)
-		m.pages[k] = c
-	}
-	return c
+	return lookupOrAdd(&m.mu, m.pages, pageFormat{page, format}, func() *statusCounts { return new(statusCounts) })
 }
 
 // write writes every metric in the Prometheus text exposition format.
