@@ -324,8 +324,11 @@ func (s *outSlot) read() (v *output, gz, br []byte, err error) {
 	return v, gz, br, nil
 }
 
+// attachLocked points s at e. e keeps s among its holders (to empty it
+// when e goes) unless e is pinned, or s's manifest was dropped meanwhile: a
+// request still using it must not keep it alive through e.
 func (c *brandCache) attachLocked(e *centry, s *outSlot) {
-	if !e.pinned {
+	if _, held := c.held[s.src]; held && !e.pinned {
 		e.holders = append(e.holders, s)
 	}
 	s.e.Store(e)
