@@ -156,6 +156,39 @@ func TestBrandCrashlog(t *testing.T) {
 	}
 }
 
+// TestBrandCrashlogPage: a 503 whose crashlog is found is answered by the
+// crashlog page of the brand the request matched, when that brand's bundle
+// names one (the default bundle's when no brand matched); a brand without
+// one, or a request without a log, keeps the status's page.
+func TestBrandCrashlogPage(t *testing.T) {
+	def := makeBundle(t, "A", testPages)
+	def.Manifest.Site.CrashlogPage = "502-app-crashed"
+	srv, err := New(Config{Load: fixed(def), Crashlogs: fakeSource{"web": []byte("log of web")},
+		Brands: brandDist(t, t.TempDir(), testBrands, testPages, func(id string, b *bundle.Bundle) {
+			if id == "acme" {
+				b.Manifest.Site.CrashlogPage = "502-app-crashed"
+			}
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		host, app, marker, page, log string
+	}{
+		{"acme.test", "web", "brand acme", "502-app-crashed", "log of web"},
+		{"acme.test", "api", "brand acme", "503", ""},
+		{"globex.test", "web", "brand globex", "503", ""},
+		{"other.test", "web", "A", "502-app-crashed", "log of web"},
+	} {
+		resp, body := serveOnce(t, srv, brandRequest("/", tt.host, "X-Code", "503", "X-App", tt.app))
+		p := parse(t, resp.Header.Get("Content-Type"), body)
+		if resp.StatusCode != 503 || p.marker != tt.marker || p.id != tt.page || p.crashlog != tt.log {
+			t.Errorf("Host %s, app %s: %d, page %s of %q showing %q; want 503, page %s of %q showing %q",
+				tt.host, tt.app, resp.StatusCode, p.id, p.marker, p.crashlog, tt.page, tt.marker, tt.log)
+		}
+	}
+}
+
 // TestBrandSharesOutputs: a brand whose pages are the default's reads no
 // file; two brands with the same pages read each once.
 func TestBrandSharesOutputs(t *testing.T) {
