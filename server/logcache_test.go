@@ -115,20 +115,32 @@ func TestLogCacheBounds(t *testing.T) {
 // holds no more heap than its byte bound, bookkeeping included.
 func TestLogCacheWeighsWhatItHolds(t *testing.T) {
 	const bound = 256 << 10
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	c := newLogCache(1<<20, bound)
-	for i := range 20_000 {
-		c.escaped(crashlog.Query{App: fmt.Sprint("app", i)}, bundle.FormatHTML, []byte(fmt.Sprintf("<%d>", i)))
+	// Other goroutines of the test binary (servers of earlier tests still
+	// compressing their pages) can only add to the heap measured, never take
+	// from it: a cache over its bound is over it in every attempt, so the
+	// lowest of three is the one to judge.
+	var held int64
+	var n, size int
+	for attempt := range 3 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c := newLogCache(1<<20, bound)
+		for i := range 20_000 {
+			c.escaped(crashlog.Query{App: fmt.Sprint("app", i)}, bundle.FormatHTML, []byte(fmt.Sprintf("<%d>", i)))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		h := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		if attempt == 0 || h < held {
+			held = h
+			n, size = c.stats()
+		}
+		runtime.KeepAlive(c)
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > bound {
-		n, size := c.stats()
+	if held > bound {
 		t.Errorf("%d entries weigh %d bytes by the cache's count and hold %d bytes of heap; bound %d", n, size, held, bound)
 	}
-	runtime.KeepAlive(c)
 }
 
 // TestLogCacheConcurrent: requests for several apps and formats at once,
