@@ -35,14 +35,15 @@ type rendered struct {
 // refused character, nesting over the cap, images that are not inline, and
 // raw HTML, an error at its position (safe mode would silently drop it, and
 // the author would never know). Load checks every page; rendering it again
-// (renderMarkdown) needs no checks, the file being the same.
-func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
+// (renderMarkdown) needs no checks, the file being the same. It returns
+// the parsed tree of a body that passes, nil for one that does not.
+func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) ast.Node {
 	if !checkCharRefs(c, p) || !checkNesting(c, p) {
-		return false
+		return nil
 	}
 	doc := md.Parser().Parse(text.NewReader(p.src.body))
 	if !checkTreeDepth(c, p, doc) {
-		return false
+		return nil
 	}
 	ok, lastLine := true, 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -77,19 +78,30 @@ func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 		}
 		return ast.WalkContinue, nil
 	})
-	return ok
+	if !ok {
+		return nil
+	}
+	return doc
 }
 
-// renderMarkdown converts a page body checked by checkMarkdown.
+// renderMarkdown converts a page body checked by checkMarkdown: the
+// rendering Load kept, or the body parsed again.
 func renderMarkdown(md goldmark.Markdown, p *Page) (rendered, error) {
-	doc := md.Parser().Parse(text.NewReader(p.src.body))
+	if p.body != nil {
+		return *p.body, nil
+	}
+	return renderDoc(md, md.Parser().Parse(text.NewReader(p.src.body)), p.src.body)
+}
+
+// renderDoc renders doc, the parsed tree of the Markdown src.
+func renderDoc(md goldmark.Markdown, doc ast.Node, src []byte) (rendered, error) {
 	var buf bytes.Buffer
-	if err := md.Renderer().Render(&buf, p.src.body, doc); err != nil {
+	if err := md.Renderer().Render(&buf, src, doc); err != nil {
 		return rendered{}, fmt.Errorf("render Markdown: %w", err)
 	}
 	return rendered{
 		HTML: template.HTML(buf.String()), // #nosec: goldmark in safe mode, raw HTML rejected by checkMarkdown
-		Text: plainText(doc, p.src.body),
+		Text: plainText(doc, src),
 	}, nil
 }
 

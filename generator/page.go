@@ -10,12 +10,16 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/goccy/go-yaml/parser"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 )
 
 // Page is one parsed content page.
@@ -29,12 +33,14 @@ type Page struct {
 	Illustration template.HTML
 	Fallback     bool // a "4xx"/"5xx" page
 	broken       bool // front matter did not decode; reported already
-	// A loaded site keeps of a page only the fields above and its file's
-	// hash (see reread): its YAML tree and its Markdown are at hand while
-	// the page is read and checked (see loader), and its Markdown again
-	// while it is rendered.
-	src *source
-	sum uint64
+	// A loaded site keeps of a page only the fields above, its Markdown
+	// rendered while the site's keepBudget lasts (see loader.keep), and its
+	// file's hash (see reread): its YAML tree and its Markdown are at hand
+	// while the page is read and checked (see loader), and the Markdown of
+	// a page not kept is read again when it is rendered.
+	body *rendered
+	src  *source
+	sum  uint64
 }
 
 // source is what a page's file holds beyond the fields of Page.
@@ -103,28 +109,62 @@ type loader struct {
 	fsys  fs.FS
 	langs []string // the site's languages; nil when ouchie.yaml could not be read
 	md    goldmark.Markdown
-	svgs  map[string]template.HTML // sanitized illustrations by file, shared by the pages naming one
+	svgs  *svgCache
+	kept  *atomic.Int64 // bytes of rendered Markdown kept, see keep
+}
+
+// svgCache holds sanitized illustrations by file, shared by the pages
+// naming one, for loaders on several goroutines.
+type svgCache struct {
+	mu sync.Mutex
+	m  map[string]template.HTML
+}
+
+func (sc *svgCache) get(file string) (template.HTML, bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	svg, ok := sc.m[file]
+	return svg, ok
+}
+
+func (sc *svgCache) put(file string, svg template.HTML) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.m[file] = svg
 }
 
 // loadPages reads every dir/*.md of the site (dir is ContentDir, or a
 // brand's): the pages in the default language, and the translations
 // (<id>.<lang>.md) into l.langs. The folder is listed a batch of names at a
 // time, in the order it holds them: a site of 100,000 pages is not listed
-// whole beside its pages.
+// whole beside its pages. The pages of a batch are read and checked on
+// every core; their errors are reported in the folder's order, as one
+// reader would.
 func (l *loader) loadPages(dir string) (pages, translations []*Page) {
+	var names []string
+	load := func() {
+		for _, r := range l.loadBatch(dir, names) {
+			l.c.list = append(l.c.list, r.c.list...)
+			l.warn.list = append(l.warn.list, r.warn.list...)
+			switch {
+			case r.page == nil:
+			case r.page.Lang != "":
+				translations = append(translations, r.page)
+			default:
+				pages = append(pages, r.page)
+			}
+		}
+		names = names[:0]
+	}
 	err := eachEntry(l.fsys, dir, func(e fs.DirEntry) {
 		if e.IsDir() || path.Ext(e.Name()) != ".md" {
 			return
 		}
-		file := dir + "/" + e.Name()
-		if id, lang, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".md"), "."); ok {
-			if t := l.loadTranslation(file, id, lang); t != nil {
-				translations = append(translations, t)
-			}
-		} else if p := l.loadPage(file); p != nil {
-			pages = append(pages, p)
+		if names = append(names, e.Name()); len(names) == loadBatch {
+			load()
 		}
 	})
+	load()
 	if err != nil {
 		hint := hintFor(err)
 		if hint == "" {
@@ -133,6 +173,40 @@ func (l *loader) loadPages(dir string) (pages, translations []*Page) {
 		l.c.add(dir, 0, 0, hint, "%v", unwrapPathError(err))
 	}
 	return pages, translations
+}
+
+// loadBatch is how many pages loadPages reads at a time.
+const loadBatch = 256
+
+// loadedPage is what reading one page file gave: the page, if any, and
+// the errors and warnings it raised.
+type loadedPage struct {
+	page    *Page
+	c, warn errs
+}
+
+// loadBatch reads and checks the pages dir/names on GOMAXPROCS workers.
+func (l *loader) loadBatch(dir string, names []string) []loadedPage {
+	out := make([]loadedPage, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
+				r := &out[i]
+				pl := *l // the page's own error lists; the rest is shared
+				pl.c, pl.warn = &r.c, &r.warn
+				file := dir + "/" + names[i]
+				if id, lang, ok := strings.Cut(strings.TrimSuffix(names[i], ".md"), "."); ok {
+					r.page = pl.loadTranslation(file, id, lang)
+				} else {
+					r.page = pl.loadPage(file)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // eachEntry calls f for each entry of folder dir, reading them in batches
@@ -189,10 +263,40 @@ func (l *loader) loadPage(file string) *Page {
 }
 
 // checkBody checks the Markdown of a page read well: placeholder text left
-// in it is a warning, what cannot be rendered an error.
+// in it is a warning, what cannot be rendered an error. A page that passes
+// is kept rendered, see keep.
 func (l *loader) checkBody(p *Page) {
 	p.checkPlaceholders(l.warn)
-	checkMarkdown(l.c, l.md, p)
+	if doc := checkMarkdown(l.c, l.md, p); doc != nil {
+		l.keep(p, doc)
+	}
+}
+
+// keepBudget is how many bytes of rendered Markdown a loaded site keeps
+// for its build, across its pages: within it, a build neither reads a
+// page again nor parses its Markdown twice; past it, memory stops growing
+// with the pages and the build reads the rest again (see reread).
+var keepBudget int64 = 32 << 20
+
+// keptOverhead is what keeping a page's rendering costs beyond its bytes.
+const keptOverhead = 64
+
+// keep renders p's checked Markdown tree doc into p.body while the site's
+// keepBudget lasts. A page whose rendering fails is left to the build,
+// which renders it again and reports the error where it belongs.
+func (l *loader) keep(p *Page, doc ast.Node) {
+	if l.kept.Load() >= keepBudget {
+		return
+	}
+	r, err := renderDoc(l.md, doc, p.src.body)
+	if err != nil {
+		return
+	}
+	if n := int64(len(r.HTML) + len(r.Text) + keptOverhead); l.kept.Add(n) > keepBudget {
+		l.kept.Add(-n)
+		return
+	}
+	p.body = &r
 }
 
 // forget drops what reading and checking p needed and building it does not.
@@ -305,7 +409,7 @@ func (p *Page) checkWords(c *errs) {
 
 // loadIllustration reads the SVG a page names, from beside the page. svgs
 // holds the ones read already, by file.
-func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HTML) {
+func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs *svgCache) {
 	name := p.Meta.Illustration
 	if name == "" {
 		return
@@ -315,7 +419,7 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 		p.src.doc.add(c, "$.illustration", "name an .svg file in "+dir, "bad illustration %q", name)
 		return
 	}
-	if svg, ok := svgs[file]; ok {
+	if svg, ok := svgs.get(file); ok {
 		p.Illustration = svg
 		return
 	}
@@ -332,7 +436,7 @@ func (p *Page) loadIllustration(c *errs, fsys fs.FS, svgs map[string]template.HT
 		p.src.doc.add(c, "$.illustration", "", "illustration %s: %v", file, err)
 		return
 	}
-	svgs[file] = p.Illustration
+	svgs.put(file, p.Illustration)
 }
 
 // checkCatalog finds duplicate keys and missing pages across the site. The

@@ -83,6 +83,7 @@ type themeWriter struct {
 	site     *Site
 	theme    *Theme
 	dir      string
+	d        *os.File // dir, open while pages are written
 	formats  []string
 	compress bool
 	target   string
@@ -94,16 +95,22 @@ type themeWriter struct {
 // written is one page's outcome, numbered by its place in Site.all.
 type written struct {
 	index int
-	page  bundle.Page
+	entry []byte // its manifest entry (see manifestEntry)
 	errs  ErrorList
 	err   error // writing its files failed
 }
 
 // write renders every page on a pool of GOMAXPROCS workers, which write
 // the page's files themselves, while write appends the manifest entries in
-// page order. At most a window of pages is in flight, so the entries
-// waiting for an earlier page stay few.
+// page order. At most a window of runs of pages is in flight, so the
+// entries waiting for an earlier page stay few.
 func (w *themeWriter) write(c *errs) error {
+	d, err := os.Open(w.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w.d = d
 	mf, err := w.create(bundle.ManifestName)
 	if err != nil {
 		return err
@@ -116,27 +123,31 @@ func (w *themeWriter) write(c *errs) error {
 	}
 	w.files.Add(1)
 
-	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan int)
-	results := make(chan written, 4*workers)
-	slots := make(chan struct{}, 4*workers) // a page in flight holds one
+	// Workers take pages a run at a time, and hand each run over whole: a
+	// page is too little work to pass between goroutines one by one.
+	workers, pages := runtime.GOMAXPROCS(0), len(w.site.all)
+	results := make(chan []written, 4*workers)
+	slots := make(chan struct{}, 4*workers) // a run in flight holds one
 	stop := make(chan struct{})
-	go func() {
-		defer close(jobs)
-		for i := range w.site.all {
-			select {
-			case slots <- struct{}{}:
-				jobs <- i
-			case <-stop:
-				return
-			}
-		}
-	}()
+	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := range jobs {
-				results <- w.page(i)
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				start := int(claimed.Add(pageRun)) - pageRun
+				if start >= pages {
+					return
+				}
+				run := make([]written, 0, min(pageRun, pages-start))
+				for i := start; i < start+cap(run); i++ {
+					run = append(run, w.page(i))
+				}
+				results <- run
 			}
 		})
 	}
@@ -145,28 +156,33 @@ func (w *themeWriter) write(c *errs) error {
 		close(results)
 	}()
 
-	pending := map[int]written{}
+	pending := map[int][]written{} // runs done ahead of the next, by first page
 	next := 0
 	var werr error
-	for r := range results {
-		if r.err != nil && werr == nil {
-			werr = r.err
-			w.failed.Store(true)
-			close(stop)
-		}
-		pending[r.index] = r
-		for r, ok := pending[next]; ok && werr == nil; r, ok = pending[next] {
-			delete(pending, next)
-			next++
-			<-slots
-			if r.errs != nil {
-				c.list = append(c.list, r.errs...)
-				continue
-			}
-			if err := man.page(&r.page); err != nil {
-				werr = err
+	for run := range results {
+		for _, r := range run {
+			if r.err != nil && werr == nil {
+				werr = r.err
 				w.failed.Store(true)
 				close(stop)
+			}
+		}
+		pending[run[0].index] = run
+		for run, ok := pending[next]; ok && werr == nil; run, ok = pending[next] {
+			delete(pending, next)
+			next += len(run)
+			<-slots
+			for _, r := range run {
+				if r.errs != nil {
+					c.list = append(c.list, r.errs...)
+					continue
+				}
+				if err := man.page(r.entry); err != nil {
+					werr = err
+					w.failed.Store(true)
+					close(stop)
+					break
+				}
 			}
 		}
 	}
@@ -184,6 +200,9 @@ func (w *themeWriter) write(c *errs) error {
 	return mf.Close()
 }
 
+// pageRun is how many pages a worker of themeWriter.write takes at a time.
+const pageRun = 16
+
 // page renders page i of the site and writes its files.
 func (w *themeWriter) page(i int) written {
 	if w.failed.Load() {
@@ -191,8 +210,11 @@ func (w *themeWriter) page(i int) written {
 	}
 	p := w.site.all[i]
 	r := w.site.renderPage(w.theme, p, w.formats, w.compress)
-	out := written{index: i, page: r.page, errs: r.errs}
+	out := written{index: i, errs: r.errs}
 	if r.errs != nil {
+		return out
+	}
+	if out.entry, out.err = manifestEntry(&r.page); out.err != nil {
 		return out
 	}
 	for name, data := range r.files {
@@ -240,18 +262,11 @@ func (w *themeWriter) create(name string) (*os.File, error) {
 // writeFile writes a file of the bundle and counts it. A copy (a target's
 // other name for a page) gives way to a file already there, as in AddTarget.
 func (w *themeWriter) writeFile(name string, data []byte, copy bool) error {
-	f, err := w.create(name)
+	err := writeNew(w.d, name, data)
 	if copy && errors.Is(err, fs.ErrExist) {
 		return nil
 	}
 	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
 		return err
 	}
 	w.files.Add(1)
@@ -285,12 +300,18 @@ func (mw *manifestWriter) start(m *bundle.Manifest) error {
 	return err
 }
 
-// page appends one page.
-func (mw *manifestWriter) page(p *bundle.Page) error {
+// manifestEntry encodes a page as manifestWriter.page writes it; the
+// workers do, each for its own pages.
+func manifestEntry(p *bundle.Page) ([]byte, error) {
 	data, err := json.MarshalIndent(p, "    ", "  ")
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
+	return data, nil
+}
+
+// page appends one page's entry (see manifestEntry).
+func (mw *manifestWriter) page(data []byte) error {
 	sep := ",\n    "
 	if mw.pages == 0 {
 		sep = "\n    "
@@ -299,7 +320,7 @@ func (mw *manifestWriter) page(p *bundle.Page) error {
 	if _, err := mw.w.WriteString(sep); err != nil {
 		return err
 	}
-	_, err = mw.w.Write(data)
+	_, err := mw.w.Write(data)
 	return err
 }
 
