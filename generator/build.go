@@ -4,6 +4,7 @@
 package generator
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -278,7 +279,10 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 		c.add(p.File, p.src.line, 1, "", "%v", err)
 		return pageResult{errs: c.list}
 	}
-	htmlRaw, err := renderHTML(t, site, p, body)
+	buf := renderBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer renderBufs.Put(buf)
+	htmlRaw, err := renderHTML(buf, t, site, p, body)
 	if err != nil {
 		return fail(err)
 	}

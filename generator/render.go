@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/ouchie/ouchie/generator/bundle"
@@ -199,8 +200,13 @@ func hasEscapedMarker(data []byte) bool {
 	return false
 }
 
-// renderHTML executes the theme for one page.
-func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error) {
+// renderBufs hold the theme's raw output for placeSlots, which copies it:
+// a page's HTML grows a fresh buffer through a dozen sizes otherwise.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// renderHTML executes the theme for one page into buf, and returns buf's
+// bytes.
+func renderHTML(buf *bytes.Buffer, t *Theme, site SiteData, p *Page, body rendered) ([]byte, error) {
 	d := Data{
 		Site: site,
 		Page: PageData{
@@ -212,8 +218,7 @@ func renderHTML(t *Theme, site SiteData, p *Page, body rendered) ([]byte, error)
 		},
 		Theme: t.Name,
 	}
-	var buf bytes.Buffer
-	if err := t.layout(p.ID).ExecuteTemplate(&buf, "baseof.html", d); err != nil {
+	if err := t.layout(p.ID).ExecuteTemplate(buf, "baseof.html", d); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -312,6 +317,7 @@ func renderXML(site SiteData, p *Page) []byte {
 // HAProxy's errorfile directive.
 func renderErrorfile(site SiteData, p *Page, html []byte) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(len(html) + 256) // the headers
 	reason := http.StatusText(p.Status)
 	if reason == "" {
 		reason = "Error" // 499, 520 and other statuses outside the registry

@@ -3,7 +3,6 @@ package generator
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -214,9 +213,7 @@ func (w *themeWriter) page(i int) written {
 	if r.errs != nil {
 		return out
 	}
-	if out.entry, out.err = manifestEntry(&r.page); out.err != nil {
-		return out
-	}
+	out.entry = manifestEntry(&r.page)
 	for name, data := range r.files {
 		if out.err = w.writeFile(name, data, false); out.err != nil {
 			return out
@@ -302,12 +299,8 @@ func (mw *manifestWriter) start(m *bundle.Manifest) error {
 
 // manifestEntry encodes a page as manifestWriter.page writes it; the
 // workers do, each for its own pages.
-func manifestEntry(p *bundle.Page) ([]byte, error) {
-	data, err := json.MarshalIndent(p, "    ", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode manifest: %w", err)
-	}
-	return data, nil
+func manifestEntry(p *bundle.Page) []byte {
+	return bundle.AppendPageJSON(nil, p, "    ")
 }
 
 // page appends one page's entry (see manifestEntry).

@@ -26,7 +26,7 @@ type Theme struct {
 	// <page id>.html, keyed without .html), a clone of baseof.html and the
 	// partials with that layout parsed into it.
 	mains  map[string]*template.Template
-	assets map[string][]byte
+	assets map[string]string // as css and asset return them, made once
 }
 
 // ThemeConfig is a theme's theme.yaml.
@@ -62,7 +62,7 @@ func loadTheme(c *errs, fsys fs.FS, name string, layers ...string) *Theme {
 		c.add("themes/"+name, 0, 0, hint, "unknown theme %q", name)
 		return nil
 	}
-	t := &Theme{Name: name, files: map[string]string{}, mains: map[string]*template.Template{}, assets: map[string][]byte{}}
+	t := &Theme{Name: name, files: map[string]string{}, mains: map[string]*template.Template{}, assets: map[string]string{}}
 	// The chain from the theme itself down to its root ancestor.
 	var chain []string
 	for cur := name; cur != ""; {
@@ -160,7 +160,7 @@ func (t *Theme) collectAssets(c *errs, fsys fs.FS, dir string) {
 		default:
 			checkHTMLSource(c, p, data) // inlined by asset as HTML
 		}
-		t.assets[strings.TrimPrefix(p, dir+"/")] = data
+		t.assets[strings.TrimPrefix(p, dir+"/")] = string(data)
 		return nil
 	})
 }
@@ -215,7 +215,7 @@ func (t *Theme) funcs() template.FuncMap {
 			if !ok {
 				return "", fmt.Errorf("no asset %q in the theme's assets/", name)
 			}
-			return template.HTML(strings.TrimSpace(string(data))), nil // #nosec: the theme's own file
+			return template.HTML(strings.TrimSpace(data)), nil // #nosec: the theme's own file
 		},
 	}
 }
