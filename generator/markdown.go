@@ -1,12 +1,14 @@
 package generator
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"html"
 	"html/template"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -93,10 +95,20 @@ func renderMarkdown(md goldmark.Markdown, p *Page) (rendered, error) {
 	return renderDoc(md, md.Parser().Parse(text.NewReader(p.src.body)), p.src.body)
 }
 
+// bufWriters are the buffered writers goldmark renders through, which it
+// would otherwise make, 4 KiB each, a page at a time.
+var bufWriters = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+
 // renderDoc renders doc, the parsed tree of the Markdown src.
 func renderDoc(md goldmark.Markdown, doc ast.Node, src []byte) (rendered, error) {
 	var buf bytes.Buffer
-	if err := md.Renderer().Render(&buf, src, doc); err != nil {
+	bw := bufWriters.Get().(*bufio.Writer)
+	bw.Reset(&buf)
+	defer func() {
+		bw.Reset(nil)
+		bufWriters.Put(bw)
+	}()
+	if err := md.Renderer().Render(bw, src, doc); err != nil {
 		return rendered{}, fmt.Errorf("render Markdown: %w", err)
 	}
 	return rendered{

@@ -191,13 +191,20 @@ var escapedMarker = regexp.MustCompile(`(?i)%ee%80%8[0-3]|\\u\{?e00[0-3]|\\e00[0
 
 // hasEscapedMarker runs escapedMarker only where a cheap scan finds a hint of
 // one: a regular expression over every page costs a quarter of a big build.
+// The hints are "e000", "e002" (any case), "%80%8" and "5734", each found
+// from a byte that is rare in a page.
 func hasEscapedMarker(data []byte) bool {
-	for _, hint := range [][]byte{[]byte("e000"), []byte("E000"), []byte("e002"), []byte("E002"), []byte("%80%80"), []byte("%80%82"), []byte("57344"), []byte("57346")} {
-		if bytes.Contains(data, hint) {
-			return escapedMarker.Match(data)
+	hinted := bytes.Contains(data, []byte("5734")) || bytes.Contains(data, []byte("%80%8"))
+	for at := 0; !hinted; {
+		i := bytes.Index(data[at:], []byte("00"))
+		if i < 0 {
+			break
 		}
+		i += at
+		at = i + 1
+		hinted = i > 0 && data[i-1]|0x20 == 'e' && i+2 < len(data) && (data[i+2] == '0' || data[i+2] == '2')
 	}
-	return false
+	return hinted && escapedMarker.Match(data)
 }
 
 // renderBufs hold the theme's raw output for placeSlots, which copies it:

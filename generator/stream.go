@@ -300,7 +300,7 @@ func (mw *manifestWriter) start(m *bundle.Manifest) error {
 // manifestEntry encodes a page as manifestWriter.page writes it; the
 // workers do, each for its own pages.
 func manifestEntry(p *bundle.Page) []byte {
-	return bundle.AppendPageJSON(nil, p, "    ")
+	return bundle.AppendPageJSON(make([]byte, 0, 2048), p, "    ")
 }
 
 // page appends one page's entry (see manifestEntry).
