@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ouchie/ouchie/generator"
+	"github.com/ouchie/ouchie/generator/bundle"
 )
 
 // buildRun is one timed `ouchie build`.
@@ -24,6 +27,9 @@ type buildRun struct {
 	disk      int64         // bytes written
 	summary   string        // ouchie's "built ..." line
 	hugo      *hugoRun      // the same Markdown built by Hugo
+	// The same site built in fewer formats: ouchie build's default ones,
+	// and HTML alone, one file a page as Hugo writes.
+	defaults, html *buildRun
 }
 
 // hugoRun is one timed `hugo` build.
@@ -89,6 +95,21 @@ func (b *bench) buildBench(ctx context.Context) error {
 			r.pages, r.wall.Round(time.Millisecond), thousands(r.pagesPerSec()), mib(r.maxRSS), mib(r.disk))
 		// The outputs are large (about 12 KiB a page); free the disk now.
 		_ = os.RemoveAll(out)
+		if n > 0 {
+			for _, f := range []struct {
+				run     **buildRun
+				formats string
+			}{{&r.defaults, strings.Join(generator.DefaultFormats, ",")}, {&r.html, bundle.HTML}} {
+				fr, err := b.timeBuild(ctx, fmt.Sprintf("%d generated pages, %s", n, f.formats), "--src", site, "--dist", out,
+					"--theme", b.cfg.theme, "--format", f.formats)
+				if err != nil {
+					return err
+				}
+				*f.run = &fr
+				_ = os.RemoveAll(out)
+				fmt.Fprintf(os.Stderr, "bench: the same in %s: %s\n", f.formats, fr.wall.Round(time.Millisecond))
+			}
+		}
 		if b.hugo != "" {
 			if r.hugo, err = b.hugoBuild(ctx, site); err != nil {
 				return err

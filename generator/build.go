@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/andybalholm/brotli"
 	"github.com/yuin/goldmark"
@@ -72,7 +71,7 @@ type Site struct {
 func Load(fsys fs.FS) (*Site, error) {
 	c, warn := &errs{}, &errs{}
 	cfg, cfgDoc, logo := loadConfig(c, fsys)
-	l := &loader{c: c, warn: warn, fsys: fsys, md: newMarkdown(), svgs: &svgCache{m: map[string]template.HTML{}}, kept: new(atomic.Int64)}
+	l := &loader{c: c, warn: warn, fsys: fsys, md: newMarkdown(), svgs: &svgCache{m: map[string]template.HTML{}}}
 	if cfg != nil {
 		l.langs = cfg.Languages
 	}
@@ -261,19 +260,17 @@ func (s *Site) renderPage(t *Theme, p *Page, formats []string, compress bool) pa
 	}
 	site := s.site(p)
 	c := &errs{}
-	if p.body == nil {
-		q, err := p.reread(s.fsys)
-		switch {
-		case errors.Is(err, errChanged):
-			c.add(p.File, 0, 0, "build again once it is saved", "%v", err)
-		case err != nil:
-			c.readError(p.File, err)
-		}
-		if err != nil {
-			return pageResult{errs: c.list}
-		}
-		p = q
+	q, err := p.reread(s.fsys)
+	switch {
+	case errors.Is(err, errChanged):
+		c.add(p.File, 0, 0, "build again once it is saved", "%v", err)
+	case err != nil:
+		c.readError(p.File, err)
 	}
+	if err != nil {
+		return pageResult{errs: c.list}
+	}
+	p = q
 	body, err := renderMarkdown(s.md, p)
 	if err != nil {
 		c.add(p.File, p.src.line, 1, "", "%v", err)

@@ -37,15 +37,14 @@ type rendered struct {
 // refused character, nesting over the cap, images that are not inline, and
 // raw HTML, an error at its position (safe mode would silently drop it, and
 // the author would never know). Load checks every page; rendering it again
-// (renderMarkdown) needs no checks, the file being the same. It returns
-// the parsed tree of a body that passes, nil for one that does not.
-func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) ast.Node {
+// (renderMarkdown) needs no checks, the file being the same.
+func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) bool {
 	if !checkCharRefs(c, p) || !checkNesting(c, p) {
-		return nil
+		return false
 	}
 	doc := md.Parser().Parse(text.NewReader(p.src.body))
 	if !checkTreeDepth(c, p, doc) {
-		return nil
+		return false
 	}
 	ok, lastLine := true, 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -80,18 +79,11 @@ func checkMarkdown(c *errs, md goldmark.Markdown, p *Page) ast.Node {
 		}
 		return ast.WalkContinue, nil
 	})
-	if !ok {
-		return nil
-	}
-	return doc
+	return ok
 }
 
-// renderMarkdown converts a page body checked by checkMarkdown: the
-// rendering Load kept, or the body parsed again.
+// renderMarkdown converts a page body checked by checkMarkdown.
 func renderMarkdown(md goldmark.Markdown, p *Page) (rendered, error) {
-	if p.body != nil {
-		return *p.body, nil
-	}
 	return renderDoc(md, md.Parser().Parse(text.NewReader(p.src.body)), p.src.body)
 }
 

@@ -19,7 +19,6 @@ import (
 
 	"github.com/goccy/go-yaml/parser"
 	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
 )
 
 // Page is one parsed content page.
@@ -33,14 +32,12 @@ type Page struct {
 	Illustration template.HTML
 	Fallback     bool // a "4xx"/"5xx" page
 	broken       bool // front matter did not decode; reported already
-	// A loaded site keeps of a page only the fields above, its Markdown
-	// rendered while the site's keepBudget lasts (see loader.keep), and its
-	// file's hash (see reread): its YAML tree and its Markdown are at hand
-	// while the page is read and checked (see loader), and the Markdown of
-	// a page not kept is read again when it is rendered.
-	body *rendered
-	src  *source
-	sum  uint64
+	// A loaded site keeps of a page only the fields above and its file's
+	// hash (see reread): its YAML tree and its Markdown are at hand while
+	// the page is read and checked (see loader), and its Markdown again
+	// while it is rendered.
+	src *source
+	sum uint64
 }
 
 // source is what a page's file holds beyond the fields of Page.
@@ -110,7 +107,6 @@ type loader struct {
 	langs []string // the site's languages; nil when ouchie.yaml could not be read
 	md    goldmark.Markdown
 	svgs  *svgCache
-	kept  *atomic.Int64 // bytes of rendered Markdown kept, see keep
 }
 
 // svgCache holds sanitized illustrations by file, shared by the pages
@@ -263,40 +259,10 @@ func (l *loader) loadPage(file string) *Page {
 }
 
 // checkBody checks the Markdown of a page read well: placeholder text left
-// in it is a warning, what cannot be rendered an error. A page that passes
-// is kept rendered, see keep.
+// in it is a warning, what cannot be rendered an error.
 func (l *loader) checkBody(p *Page) {
 	p.checkPlaceholders(l.warn)
-	if doc := checkMarkdown(l.c, l.md, p); doc != nil {
-		l.keep(p, doc)
-	}
-}
-
-// keepBudget is how many bytes of rendered Markdown a loaded site keeps
-// for its build, across its pages: within it, a build neither reads a
-// page again nor parses its Markdown twice; past it, memory stops growing
-// with the pages and the build reads the rest again (see reread).
-var keepBudget int64 = 32 << 20
-
-// keptOverhead is what keeping a page's rendering costs beyond its bytes.
-const keptOverhead = 64
-
-// keep renders p's checked Markdown tree doc into p.body while the site's
-// keepBudget lasts. A page whose rendering fails is left to the build,
-// which renders it again and reports the error where it belongs.
-func (l *loader) keep(p *Page, doc ast.Node) {
-	if l.kept.Load() >= keepBudget {
-		return
-	}
-	r, err := renderDoc(l.md, doc, p.src.body)
-	if err != nil {
-		return
-	}
-	if n := int64(len(r.HTML) + len(r.Text) + keptOverhead); l.kept.Add(n) > keepBudget {
-		l.kept.Add(-n)
-		return
-	}
-	p.body = &r
+	checkMarkdown(l.c, l.md, p)
 }
 
 // forget drops what reading and checking p needed and building it does not.
