@@ -90,6 +90,7 @@ const errCutApart = "slot marker cut apart: put {{ slot }}, {{ whenslot }} and {
 func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	var out output
 	out.data = make([]byte, 0, len(raw))
+	src := raw
 	wrapAt := -1     // where the open whenslot's text starts in out.data
 	wrapName := ""   // its slot
 	inWrap := -1     // index in out.slots of the slot inside it, or -1
@@ -99,6 +100,11 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 		i := indexMarker(raw)
 		if i < 0 {
 			break
+		}
+		if format == bundle.HTML {
+			if where := markupAt(src, len(src)-len(raw)+i); where != "" {
+				return out, fmt.Errorf("slot marker inside %s: put {{ slot }}, {{ whenslot }} and {{ endslot }} in HTML text, not in an attribute, URL, <style> or <script>", where)
+			}
 		}
 		out.data = append(out.data, raw[:i]...)
 		r, size := utf8.DecodeRune(raw[i:])
@@ -162,6 +168,52 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 		return out, errors.New(errCutApart)
 	}
 	return out, nil
+}
+
+// markupAt returns what holds offset at of an HTML page other than text:
+// "a tag" (its name or an attribute), "<style>" or "<script>"; or "" for
+// text. html/template does not escape a marker there, and a server would
+// then write a request's value into CSS, script or markup.
+func markupAt(page []byte, at int) string {
+	raw := "" // the element whose raw text we are in: "style" or "script"
+	for i := 0; ; {
+		j := bytes.IndexByte(page[i:at], '<')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if raw != "" {
+			if hasPrefixFold(page[i:], "/"+raw) {
+				raw = ""
+			}
+			continue
+		}
+		end := bytes.IndexByte(page[i:], '>')
+		if end < 0 || i+end >= at {
+			return "a tag"
+		}
+		for _, name := range []string{"style", "script"} {
+			if hasPrefixFold(page[i:], name) && i+len(name) < len(page) && !isNameByte(page[i+len(name)]) {
+				raw = name
+			}
+		}
+		i += end + 1
+	}
+	if raw != "" {
+		return "<" + raw + ">"
+	}
+	return ""
+}
+
+// hasPrefixFold reports whether b starts with the lowercase ASCII prefix,
+// in any case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
+
+// isNameByte reports whether c may continue an HTML tag name.
+func isNameByte(c byte) bool {
+	return c == '-' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
 // markerPrefix is the UTF-8 of slotOpen, wrapOpen and wrapClose less their

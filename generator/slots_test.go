@@ -7,19 +7,29 @@ import (
 )
 
 // TestSlotOutsideHTMLText: a slot a theme puts where html/template escapes
-// it (a URL) would never be found by a server: the build refuses it instead
-// of writing a page that shows the marker's escape.
+// it (a URL) would never be found by a server, and one it leaves alone in a
+// style, a script or an attribute would have the server write a request's
+// value into CSS, script or markup: the build refuses both. HTML text,
+// including a title's, and text after a style or script are fine.
 func TestSlotOutsideHTMLText(t *testing.T) {
-	for name, footer := range map[string]string{
-		"URL":   `<footer><a href="/x?id={{ slot "request_id" }}">x</a></footer>`,
-		"query": `<footer><a href="/x?{{ whenslot "request_id" }}id={{ slot "request_id" }}{{ endslot }}">x</a></footer>`,
+	for name, c := range map[string]struct{ footer, want string }{
+		"URL":          {`<a href="/x?id={{ slot "request_id" }}">x</a>`, "slot marker cut apart"},
+		"query":        {`<a href="/x?{{ whenslot "request_id" }}id={{ slot "request_id" }}{{ endslot }}">x</a>`, "slot marker cut apart"},
+		"script":       {`<script>var id = "{{ slot "request_id" }}";</script>`, "slot marker inside <script>"},
+		"style":        {`<STYLE media="all">p::after{content:"{{ slot "request_id" }}"}</STYLE>`, "slot marker inside <style>"},
+		"style attr":   {`<p style="width:{{ slot "request_id" }}px">x</p>`, "slot marker inside a tag"},
+		"title attr":   {`<p title="{{ slot "request_id" }}">x</p>`, "slot marker inside a tag"},
+		"after style":  {`<style>p{color:red}</style><p>{{ slot "request_id" }}</p><styles>`, ""},
+		"after script": {`<script>if (a<b) {}</script><p>{{ slot "request_id" }}</p>`, ""},
+		"text":         {`<p data-x="1>2">{{ whenslot "request_id" }}ID <code>{{ slot "request_id" }}</code>{{ endslot }}</p>`, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			site := baseSite(t)
-			site["themes/plain/layouts/partials/footer.html"] = &fstest.MapFile{Data: []byte(footer)}
+			site["themes/plain/layouts/partials/footer.html"] = &fstest.MapFile{Data: []byte("<footer>" + c.footer + "</footer>")}
 			_, err := Build(site, Options{})
-			if got := formatErr(err); !strings.Contains(got, "slot marker cut apart") {
-				t.Errorf("want the cut-apart error, got:\n%s", got)
+			got := formatErr(err)
+			if c.want == "" && err != nil || c.want != "" && !strings.Contains(got, c.want) {
+				t.Errorf("want %q, got:\n%s", c.want, got)
 			}
 		})
 	}
