@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,7 +29,8 @@ type buildRun struct {
 	maxRSS    int64         // bytes: the child's VmHWM
 	disk      int64         // bytes written
 	summary   string        // ouchie's "built ..." line
-	hugo      *hugoRun      // the same Markdown built by Hugo
+	hugo      *hugoRun      // the same Markdown built by Hugo into a bare page
+	hugoPage  *hugoRun      // and into the theme's page
 	// The same site built in fewer formats: ouchie build's default ones,
 	// and HTML alone, one file a page as Hugo writes.
 	defaults, html *buildRun
@@ -34,8 +38,9 @@ type buildRun struct {
 
 // hugoRun is one timed `hugo` build.
 type hugoRun struct {
-	wall   time.Duration
-	maxRSS int64
+	wall, user, sys time.Duration
+	maxRSS          int64
+	sample          []byte // the 404 page it wrote, with the theme's layout
 }
 
 func (r buildRun) pagesPerSec() float64 { return float64(r.pages) / r.wall.Seconds() }
@@ -111,10 +116,14 @@ func (b *bench) buildBench(ctx context.Context) error {
 			}
 		}
 		if b.hugo != "" {
-			if r.hugo, err = b.hugoBuild(ctx, site); err != nil {
+			if r.hugo, err = b.hugoBuild(ctx, site, false); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "bench: hugo of the same Markdown: %s, peak RSS %s\n", r.hugo.wall.Round(time.Millisecond), mib(r.hugo.maxRSS))
+			if r.hugoPage, err = b.hugoBuild(ctx, site, true); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "bench: hugo of the same Markdown: %s into a bare page, %s into the theme's (%s bytes for the 404 page), peak RSS %s\n",
+				r.hugo.wall.Round(time.Millisecond), r.hugoPage.wall.Round(time.Millisecond), thousands(float64(len(r.hugoPage.sample))), mib(r.hugoPage.maxRSS))
 		}
 		runs = append(runs, r)
 		_ = os.RemoveAll(site)
@@ -170,26 +179,58 @@ func (b *bench) generateSite(ctx context.Context, dir string, n int) error {
 	return nil
 }
 
-// hugoBuild times Hugo building the Markdown of site: a minimal Hugo site
-// whose content folder is site's, with one single-page layout and nothing
-// else (no lists, feeds, sitemap or alias redirects).
-func (b *bench) hugoBuild(ctx context.Context, site string) (*hugoRun, error) {
+// hugoBuild times Hugo building the Markdown of site (a folder written by
+// generateSite) into a minimal Hugo site whose content folder is site's,
+// with nothing but single pages (no lists, feeds, sitemap or alias
+// redirects). With page false the layout is bare: the title, summary and
+// body in a few tags. With page true it is bench/hugo/layouts: the classic
+// theme's page in Hugo's templates, with the theme's stylesheet, the site's
+// logo, links and English labels, so both write the same page.
+func (b *bench) hugoBuild(ctx context.Context, site string, page bool) (*hugoRun, error) {
 	dir := site + "-hugo"
 	defer os.RemoveAll(dir)
 	if err := os.MkdirAll(dir+"/layouts/_default", 0o755); err != nil {
 		return nil, err
 	}
-	config := fmt.Sprintf("baseURL = \"https://example.com/\"\ncontentDir = %q\ndisableAliases = true\n"+
-		"disableKinds = [\"home\", \"section\", \"taxonomy\", \"term\", \"rss\", \"sitemap\", \"robotstxt\", \"404\"]\n", site+"/content")
-	layout := "<!doctype html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>" +
-		"<p>{{ .Params.summary }}</p>{{ .Content }}</body></html>\n"
-	if err := os.WriteFile(dir+"/hugo.toml", []byte(config), 0o644); err != nil {
+	config := map[string]any{
+		"baseURL": "https://example.com/", "contentDir": site + "/content", "disableAliases": true,
+		"disableKinds": []string{"home", "section", "taxonomy", "term", "rss", "sitemap", "robotstxt", "404"},
+	}
+	if page {
+		if err := os.CopyFS(dir, hugoPage); err != nil {
+			return nil, err
+		}
+		if err := copyFile(site+"/themes/"+b.cfg.theme+"/assets/style.css", dir+"/style.css"); err != nil {
+			return nil, err
+		}
+		logo, err := os.ReadFile(site + "/logo.svg")
+		if err != nil {
+			return nil, err
+		}
+		labels := map[string]string{}
+		v := reflect.ValueOf(generator.DefaultLabels)
+		for i := range v.NumField() {
+			labels[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i).String()
+		}
+		config["params"] = map[string]any{"name": "Ouchie Cloud", "accent": "#c2255c", "logo": string(logo), "labels": labels,
+			"links": map[string]string{"homepage": "https://example.com/", "support": "https://example.com/support",
+				"status": "https://status.example.com/"}}
+	} else {
+		layout := "<!doctype html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>" +
+			"<p>{{ .Params.summary }}</p>{{ .Content }}</body></html>\n"
+		if err := os.WriteFile(dir+"/layouts/_default/single.html", []byte(layout), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	data, err := json.Marshal(config)
+	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(dir+"/layouts/_default/single.html", []byte(layout), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/hugo.json", data, 0o644); err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, b.hugo, "--quiet", "--source", dir, "--destination", dir+"/public")
+	cmd.Dir = dir // where readFile finds style.css
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	r := &hugoRun{wall: time.Since(start)}
@@ -199,7 +240,30 @@ func (b *bench) hugoBuild(ctx context.Context, site string) (*hugoRun, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = ru.Maxrss << 10
 	}
+	r.user, r.sys = cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime()
+	if page {
+		if r.sample, err = os.ReadFile(dir + "/public/404/index.html"); err != nil {
+			return nil, fmt.Errorf("hugo wrote no 404 page: %w", err)
+		}
+	}
 	return r, nil
+}
+
+// hugoPage is the layout of the Hugo site that writes the classic theme's
+// page.
+//
+//go:embed all:hugo
+var hugoEmbed embed.FS
+
+var hugoPage, _ = fs.Sub(hugoEmbed, "hugo") // a folder of the binary: cannot fail
+
+// copyFile copies the file from to the new file to.
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
 }
 
 // diskUse returns the bytes the files under dir take.

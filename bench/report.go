@@ -144,24 +144,29 @@ func (b *bench) printBuildTable(runs []buildRun) {
 			thousands(float64(big.generated)), thousands(float64(small.generated)), ratio, per(big, user)/per(small, user), passMiss(ratio <= 1.10))
 		fmt.Printf("  peak RSS at %s pages: %s (target < 200 MiB)  %s\n", thousands(float64(big.generated)), mib(big.maxRSS), passMiss(big.maxRSS < 200<<20))
 	}
+	// Against Hugo, per page of the whole build. Like for like is HTML
+	// alone (one file a page, as Hugo writes) against Hugo writing the same
+	// page (the theme's layout in Hugo's templates); the bare page and the
+	// other formats are shown beside it.
 	for _, r := range runs {
-		if r.hugo == nil || r.html == nil || r.defaults == nil {
+		if r.hugo == nil || r.hugoPage == nil || r.html == nil || r.defaults == nil {
 			continue
 		}
-		hugoPer := r.hugo.wall.Seconds() / float64(r.pages)
-		fmt.Printf("  %s pages, whole build per page against Hugo's %.0f µs (one HTML file a page):\n", thousands(float64(r.pages)), hugoPer*1e6)
+		per := func(wall time.Duration) float64 { return wall.Seconds() / float64(r.pages) * 1e6 }
+		bare, page := per(r.hugo.wall), per(r.hugoPage.wall)
+		fmt.Printf("  %s pages, µs of wall time a page: hugo %.0f into a bare page, %.0f into the theme's page\n", thousands(float64(r.pages)), bare, page)
 		for _, c := range []struct {
 			what string
 			run  buildRun
 			goal bool
-		}{{"HTML only, as Hugo", *r.html, true}, {"default formats (" + strings.Join(generator.DefaultFormats, ",") + ")", *r.defaults, false},
-			{"every format", r, false}} {
-			per := c.run.wall.Seconds() / float64(r.pages)
+		}{{"ouchie, HTML only", *r.html, true}, {"ouchie, default formats (" + strings.Join(generator.DefaultFormats, ",") + ")", *r.defaults, false},
+			{"ouchie, every format", r, false}} {
+			o := per(c.run.wall)
 			verdict := ""
 			if c.goal {
-				verdict = "(target ≥ 2)  " + passMiss(hugoPer/per >= 2)
+				verdict = "(target ≥ 2 against the same page)  " + passMiss(page/o >= 2)
 			}
-			fmt.Printf("    %-34s ouchie %4.0f µs: ×%.2f as fast %s\n", c.what, per*1e6, hugoPer/per, verdict)
+			fmt.Printf("    %-42s %4.0f: ×%.2f hugo's same page, ×%.2f its bare page  %s\n", c.what, o, page/o, bare/o, verdict)
 		}
 	}
 	fmt.Println()
