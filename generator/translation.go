@@ -61,7 +61,10 @@ func (l *loader) loadTranslation(file, id, lang string) *Page {
 
 // has reports whether the document sets the value at path.
 func (d *yamlDoc) has(at string) bool {
-	if d.ast == nil {
+	if key, top := strings.CutPrefix(at, "$."); top && d.ast == nil && d.src != nil && isWord([]byte(key)) {
+		return slices.ContainsFunc(d.keys, func(k []byte) bool { return string(k) == key })
+	}
+	if d.tree() == nil {
 		return false
 	}
 	p, err := yaml.PathString(at)

@@ -22,14 +22,27 @@ type yamlDoc struct {
 	ast     *ast.File
 	// fieldsHint is the hint given for an unknown field.
 	fieldsHint string
+	// A document quickDecode read has no tree until a message needs a
+	// position: src is its text, keys the keys it sets.
+	src  []byte
+	keys [][]byte
 }
 
 // decodeYAML strictly decodes src into v. Syntax errors, unknown fields and
 // type mismatches are added to c at their positions; it reports whether v is
 // usable for further checks.
 func decodeYAML(c *errs, file string, lineOff int, src []byte, v any, fieldsHint string) (*yamlDoc, bool) {
-	doc := &yamlDoc{file: file, lineOff: lineOff, fieldsHint: fieldsHint}
 	src = bytes.TrimPrefix(src, []byte(byteOrderMark)) // as editors on Windows write it
+	if keys, ok := quickDecode(src, v); ok {
+		return &yamlDoc{file: file, lineOff: lineOff, fieldsHint: fieldsHint, src: src, keys: keys}, true
+	}
+	return decodeTree(c, file, lineOff, src, v, fieldsHint)
+}
+
+// decodeTree is decodeYAML through go-yaml's syntax tree, for what
+// quickDecode does not read.
+func decodeTree(c *errs, file string, lineOff int, src []byte, v any, fieldsHint string) (*yamlDoc, bool) {
+	doc := &yamlDoc{file: file, lineOff: lineOff, fieldsHint: fieldsHint}
 	f, err := parser.ParseBytes(src, parser.ParseComments)
 	if err != nil {
 		doc.report(c, err)
@@ -166,7 +179,7 @@ func (d *yamlDoc) report(c *errs, err error) {
 // pos returns the line and column of the value at a YAML path such as
 // "$.brand.accent", or of the document start when it is absent.
 func (d *yamlDoc) pos(path string) (int, int) {
-	if d.ast != nil && path != "$" {
+	if path != "$" && d.tree() != nil {
 		if p, err := yaml.PathString(path); err == nil {
 			if n, err := p.FilterFile(d.ast); err == nil && n != nil {
 				if tk := n.GetToken(); tk != nil {
@@ -176,6 +189,16 @@ func (d *yamlDoc) pos(path string) (int, int) {
 		}
 	}
 	return d.lineOff + 1, 1
+}
+
+// tree returns the document's syntax tree, parsing it now if quickDecode
+// read it, or nil.
+func (d *yamlDoc) tree() *ast.File {
+	if d.ast == nil && d.src != nil {
+		d.ast, _ = parser.ParseBytes(d.src, parser.ParseComments)
+		d.src = nil
+	}
+	return d.ast
 }
 
 // add reports a problem with the value at path.
