@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"reflect"
 	"strconv"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -37,6 +39,7 @@ func quickDecode(src []byte, v any) (keys [][]byte, ok bool) {
 		return nil, false
 	}
 	dst := reflect.ValueOf(v).Elem()
+	fields := quickFields(dst.Type())
 	out := reflect.New(dst.Type()).Elem() // set on success only
 	out.Set(dst)
 	for rest := src; len(rest) > 0; {
@@ -54,16 +57,16 @@ func quickDecode(src []byte, v any) (keys [][]byte, ok bool) {
 				return nil, false // go-yaml reports the duplicate
 			}
 		}
-		f, ok := fieldByTag(out, key)
+		f, ok := field(fields, key)
 		if !ok {
 			return nil, false
 		}
 		if len(val) == 0 { // a block list, or null
 			var items [][]byte
-			if items, rest, ok = blockList(rest); !ok || !setList(f, items) {
+			if items, rest, ok = blockList(rest); !ok || !setList(out.Field(f.index), f.kind, items) {
 				return nil, false
 			}
-		} else if !setValue(f, val) {
+		} else if !setValue(out.Field(f.index), f.kind, val) {
 			return nil, false
 		}
 		keys = append(keys, key)
@@ -128,40 +131,88 @@ func cutKey(line []byte) (key, val []byte, ok bool) {
 	return key, bytes.Trim(val, " "), true
 }
 
-// fieldByTag returns the field of struct s whose yaml tag names key.
-func fieldByTag(s reflect.Value, key []byte) (reflect.Value, bool) {
-	t := s.Type()
+// quickField is what quickDecode knows of a struct field.
+type quickField struct {
+	name  string // its key
+	index int
+	kind  quickKind
+}
+
+// quickKind is how quickDecode sets a field.
+type quickKind int
+
+const (
+	quickNone   quickKind = iota // it does not: go-yaml does
+	quickText                    // a string
+	quickNumber                  // an int
+	quickFlag                    // a bool
+	quickWords                   // a slice of strings
+	quickSelf                    // its type's UnmarshalYAML([]byte)
+)
+
+// quickTypes holds the fields of each struct type quickDecode has decoded
+// into, by reflect.Type: reading a type's tags costs more than decoding.
+var quickTypes sync.Map
+
+// quickFields returns the fields of struct type t that have a yaml key.
+func quickFields(t reflect.Type) []quickField {
+	if fs, ok := quickTypes.Load(t); ok {
+		return fs.([]quickField)
+	}
+	var fs []quickField
 	for i := range t.NumField() {
-		tag := t.Field(i).Tag.Get("yaml")
-		if len(tag) >= len(key) && tag[:len(key)] == string(key) && (len(tag) == len(key) || tag[len(key)] == ',') {
-			return s.Field(i), true
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		ft, kind := t.Field(i).Type, quickNone
+		switch {
+		case reflect.PointerTo(ft).Implements(bytesUnmarshaler):
+			kind = quickSelf
+		case hasUnmarshaler(ft):
+		case ft.Kind() == reflect.String:
+			kind = quickText
+		case ft.Kind() == reflect.Int:
+			kind = quickNumber
+		case ft.Kind() == reflect.Bool:
+			kind = quickFlag
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String && !hasUnmarshaler(ft.Elem()):
+			kind = quickWords
+		}
+		fs = append(fs, quickField{name: name, index: i, kind: kind})
+	}
+	quickTypes.Store(t, fs)
+	return fs
+}
+
+// field returns the field of fs whose key is key.
+func field(fs []quickField, key []byte) (quickField, bool) {
+	for _, f := range fs {
+		if f.name == string(key) {
+			return f, true
 		}
 	}
-	return reflect.Value{}, false
+	return quickField{}, false
 }
 
 // bytesUnmarshaler is go-yaml's interface for a type decoding itself.
 var bytesUnmarshaler = reflect.TypeFor[yaml.BytesUnmarshaler]()
 
-// setValue sets f from a value written on its key's line.
-func setValue(f reflect.Value, val []byte) bool {
-	if f.CanAddr() && f.Addr().Type().Implements(bytesUnmarshaler) {
+// setValue sets f, of kind k, from a value written on its key's line.
+func setValue(f reflect.Value, k quickKind, val []byte) bool {
+	switch k {
+	case quickSelf:
 		if word := bytes.Trim(val, `"'`); !isWord(word) || len(word) != len(val) && (len(word)+2 != len(val) || val[0] != val[len(val)-1]) {
 			return false
 		}
 		return f.Addr().Interface().(yaml.BytesUnmarshaler).UnmarshalYAML(val) == nil
-	}
-	if hasUnmarshaler(f.Type()) {
-		return false
-	}
-	switch f.Kind() {
-	case reflect.String:
+	case quickText:
 		s, ok := scalarText(val)
 		if ok {
 			f.SetString(s)
 		}
 		return ok
-	case reflect.Int:
+	case quickNumber:
 		word := bareWord(val)
 		if len(word) == 0 || len(word) > 9 || word[0] == '0' && len(word) > 1 || bytes.ContainsFunc(word, notDigit) {
 			return false
@@ -169,7 +220,7 @@ func setValue(f reflect.Value, val []byte) bool {
 		n, _ := strconv.Atoi(string(word))
 		f.SetInt(int64(n))
 		return true
-	case reflect.Bool:
+	case quickFlag:
 		switch string(bareWord(val)) {
 		case "true":
 			f.SetBool(true)
@@ -179,9 +230,9 @@ func setValue(f reflect.Value, val []byte) bool {
 			return false
 		}
 		return true
-	case reflect.Slice:
+	case quickWords:
 		items, ok := flowList(val)
-		return ok && setList(f, items)
+		return ok && setList(f, k, items)
 	}
 	return false
 }
@@ -200,9 +251,9 @@ func hasUnmarshaler(t reflect.Type) bool {
 	return false
 }
 
-// setList sets f, a slice of strings, to items.
-func setList(f reflect.Value, items [][]byte) bool {
-	if f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.String || hasUnmarshaler(f.Type()) || hasUnmarshaler(f.Type().Elem()) {
+// setList sets f, of kind k, to items.
+func setList(f reflect.Value, k quickKind, items [][]byte) bool {
+	if k != quickWords {
 		return false
 	}
 	list := reflect.MakeSlice(f.Type(), len(items), len(items))
@@ -298,9 +349,10 @@ func readsAsText(s []byte) bool {
 		bytes.Contains(s, []byte(": ")) || s[len(s)-1] == ':' {
 		return false
 	}
-	switch string(bytes.ToLower(s)) {
-	case "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf":
-		return false
+	for _, w := range []string{"null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf"} {
+		if len(s) == len(w) && bytes.EqualFold(s, []byte(w)) {
+			return false
+		}
 	}
 	return true
 }
@@ -308,6 +360,12 @@ func readsAsText(s []byte) bool {
 // doubleQuoted returns the text of "...", whose escapes may only be \" and
 // \\, followed by nothing but a comment.
 func doubleQuoted(val []byte) (string, bool) {
+	if end := bytes.IndexAny(val[1:], `"\`); end >= 0 && val[1+end] == '"' { // no escapes
+		if !onlyComment(val[2+end:]) {
+			return "", false
+		}
+		return string(val[1 : 1+end]), true
+	}
 	var b []byte
 	for i := 1; i < len(val); i++ {
 		switch c := val[i]; c {

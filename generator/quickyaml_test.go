@@ -148,3 +148,25 @@ func TestQuickDecodeIndicators(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeFrontMatter decodes a page's front matter as the build
+// does (quick) and through go-yaml's tree, as every page was before.
+func BenchmarkDecodeFrontMatter(b *testing.B) {
+	src := []byte("status: 503\ntitle: Down for maintenance\nsummary: \"We're working on it: back soon.\"\n" +
+		"source: platform\naliases: [H80, maintenance]\nretry_after: 600\n")
+	for _, bench := range []struct {
+		name   string
+		decode func(*errs, string, int, []byte, any, string) (*yamlDoc, bool)
+	}{{"quick", decodeYAML}, {"tree", decodeTree}} {
+		b.Run(bench.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var c errs
+				var fm FrontMatter
+				if _, ok := bench.decode(&c, "f.md", 1, src, &fm, ""); !ok || fm.RetryAfter != 600 {
+					b.Fatal("not decoded")
+				}
+			}
+		})
+	}
+}
