@@ -90,7 +90,7 @@ const errCutApart = "slot marker cut apart: put {{ slot }}, {{ whenslot }} and {
 func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	var out output
 	out.data = make([]byte, 0, len(raw))
-	src := raw
+	markup := markupScan{page: raw}
 	wrapAt := -1     // where the open whenslot's text starts in out.data
 	wrapName := ""   // its slot
 	inWrap := -1     // index in out.slots of the slot inside it, or -1
@@ -102,7 +102,7 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 			break
 		}
 		if format == bundle.HTML {
-			if where := markupAt(src, len(src)-len(raw)+i); where != "" {
+			if where := markup.at(len(markup.page) - len(raw) + i); where != "" {
 				return out, fmt.Errorf("slot marker inside %s: put {{ slot }}, {{ whenslot }} and {{ endslot }} in HTML text, not in an attribute, URL, <style> or <script>", where)
 			}
 		}
@@ -170,37 +170,45 @@ func placeSlots(p *Page, format string, raw []byte) (output, error) {
 	return out, nil
 }
 
-// markupAt returns what holds offset at of an HTML page other than text:
-// "a tag" (its name or an attribute), "<style>" or "<script>"; or "" for
-// text. html/template does not escape a marker there, and a server would
-// then write a request's value into CSS, script or markup.
-func markupAt(page []byte, at int) string {
-	raw := "" // the element whose raw text we are in: "style" or "script"
-	for i := 0; ; {
-		j := bytes.IndexByte(page[i:at], '<')
+// markupScan finds what holds an offset of an HTML page other than text:
+// html/template does not escape a marker there, and a server would then
+// write a request's value into CSS, script or markup. Its offsets must
+// come in increasing order: it scans the page once, however many markers.
+type markupScan struct {
+	page []byte
+	pos  int    // where scanning goes on: just after a tag, or in raw text
+	raw  string // the element whose raw text pos is in: "style" or "script"
+}
+
+// at returns what holds offset at: "a tag" (its name or an attribute),
+// "<style>" or "<script>"; or "" for text.
+func (m *markupScan) at(at int) string {
+	for {
+		j := bytes.IndexByte(m.page[m.pos:at], '<')
 		if j < 0 {
 			break
 		}
-		i += j + 1
-		if raw != "" {
-			if hasPrefixFold(page[i:], "/"+raw) {
-				raw = ""
+		i := m.pos + j + 1
+		if m.raw != "" {
+			if hasPrefixFold(m.page[i:], "/"+m.raw) {
+				m.raw = ""
 			}
+			m.pos = i
 			continue
 		}
-		end := bytes.IndexByte(page[i:], '>')
+		end := bytes.IndexByte(m.page[i:], '>')
 		if end < 0 || i+end >= at {
-			return "a tag"
+			return "a tag" // the next offset is past this one: pos stays before the tag
 		}
 		for _, name := range []string{"style", "script"} {
-			if hasPrefixFold(page[i:], name) && i+len(name) < len(page) && !isNameByte(page[i+len(name)]) {
-				raw = name
+			if hasPrefixFold(m.page[i:], name) && i+len(name) < len(m.page) && !isNameByte(m.page[i+len(name)]) {
+				m.raw = name
 			}
 		}
-		i += end + 1
+		m.pos = i + end + 1
 	}
-	if raw != "" {
-		return "<" + raw + ">"
+	if m.raw != "" {
+		return "<" + m.raw + ">"
 	}
 	return ""
 }
