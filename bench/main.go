@@ -169,7 +169,9 @@ type bench struct {
 	wrkPath string
 	nginx   string
 	hugo    string // "" when missing: builds are not compared
-	luaPath string
+	// bundleBytes is the size of the bundle the serving cases serve.
+	bundleBytes int64
+	luaPath     string
 	// brandsLuaPath is brands.lua followed by report.lua.
 	brandsLuaPath string
 	procs         procs

@@ -294,6 +294,7 @@ func (b *bench) buildBundle(ctx context.Context) error {
 			fmt.Fprintf(os.Stderr, "bench: %s", line)
 		}
 	}
+	b.bundleBytes = diskUse(b.path("dist/" + b.cfg.theme))
 	return nil
 }
 
