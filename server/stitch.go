@@ -90,7 +90,7 @@ func compressRun(run []byte) gzRun {
 	_, _ = zw.Write(run)
 	_ = zw.Flush() // a sync flush: an empty stored block, byte-aligned, not final
 	flateWriters.Put(zw)
-	r.z = buf.Bytes()
+	r.z = bytes.Clone(buf.Bytes()) // kept for the bundle's life: not the buffer's spare room
 	return r
 }
 
