@@ -69,6 +69,9 @@ type Site struct {
 // Themes are checked by Build, which parses the ones it needs. The error, if
 // any, is an ErrorList holding every problem found.
 func Load(fsys fs.FS) (*Site, error) {
+	if s, ok := fsys.(*siteFS); ok {
+		s.forgetDirs()
+	}
 	c, warn := &errs{}, &errs{}
 	cfg, cfgDoc, logo := loadConfig(c, fsys)
 	l := &loader{c: c, warn: warn, fsys: fsys, md: newMarkdown(), svgs: &svgCache{m: map[string]template.HTML{}}}

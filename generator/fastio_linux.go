@@ -4,6 +4,7 @@ package generator
 
 import (
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,6 +16,7 @@ import (
 // way, which follows links inside the site and says what went wrong.
 func readIn(dir *os.File, name string) (data []byte, ok bool) {
 	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	runtime.KeepAlive(dir) // its descriptor stays open until openat is done
 	if err != nil {
 		return nil, false
 	}
@@ -43,6 +45,7 @@ func readIn(dir *os.File, name string) (data []byte, ok bool) {
 // openat, write and close alone.
 func writeNew(dir *os.File, name string, data []byte) error {
 	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+	runtime.KeepAlive(dir)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: dir.Name() + "/" + name, Err: err}
 	}

@@ -72,3 +72,53 @@ func TestOpenDirReads(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenDirFolderReplaced: a site loaded again through the same folder
+// (ouchie serve --src) reads a content/ put in place of the old one, not
+// the old one through a descriptor kept from the first load.
+func TestOpenDirFolderReplaced(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, baseSite(t)); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := func() string {
+		t.Helper()
+		s, err := Load(fsys)
+		if err != nil {
+			t.Fatal(formatErr(err))
+		}
+		for _, p := range s.Pages {
+			if p.ID == "404" {
+				return p.Meta.Title
+			}
+		}
+		t.Fatal("no page 404")
+		return ""
+	}
+	before := title()
+	fresh := filepath.Join(dir, "content.new")
+	if err := os.CopyFS(fresh, os.DirFS(filepath.Join(dir, "content"))); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(fresh, "404.md")
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, bytes.Replace(data, []byte("title: "), []byte("title: Replaced "), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "content"), filepath.Join(dir, "content.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(fresh, filepath.Join(dir, "content")); err != nil {
+		t.Fatal(err)
+	}
+	if after := title(); after != "Replaced "+before {
+		t.Errorf("title after content/ was replaced: %q, want %q", after, "Replaced "+before)
+	}
+}

@@ -44,6 +44,18 @@ func (s *siteFS) ReadFile(name string) ([]byte, error) {
 	return fs.ReadFile(s.FS, name)
 }
 
+// forgetDirs forgets the folders dir opened. Load calls it first: a site
+// served with --src is loaded again and again through one siteFS, and a
+// folder replaced in between (content/ moved aside and a new one put in its
+// place) must be read anew, not through the old one's descriptor. They are
+// not closed here, but once unreachable (os.File's cleanup): a read still
+// using one must not find its descriptor's number given to another file.
+func (s *siteFS) forgetDirs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.dirs)
+}
+
 // dir returns folder name opened through the root, or nil.
 func (s *siteFS) dir(name string) *os.File {
 	s.mu.Lock()
