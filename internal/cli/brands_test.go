@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -196,5 +197,75 @@ func TestServeBrandsErrors(t *testing.T) {
 	}
 	if err := c.serve(env, nil, nil); err == nil || !strings.Contains(err.Error(), "brand gone: no manifest.json") {
 		t.Errorf("a brand without its bundle: %v", err)
+	}
+}
+
+// TestServeSrcBrands: ouchie serve --src serves a site's brands as a build
+// would: each brand's pages, its overrides, chosen by Host, and the brands
+// as they are after a reload.
+func TestServeSrcBrands(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, brandSite(t, "Ouchie Default", "#123456")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "ouchie.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append(cfg, "brands:\n  - id: acme\n    brand:\n      name: Acme Shop\n      accent: \"#0a7d4f\"\n    match:\n      hosts: [acme.test]\n"...)
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ouchie.yaml", string(cfg))
+	override := "---\nstatus: 503\ntitle: %s\nsummary: Acme's shop is closed for a moment.\nsource: app\n---\n\nCome back soon.\n"
+	write("brands/acme/content/503.md", fmt.Sprintf(override, "Acme is down"))
+
+	url, sigs, logs, wait := startServe(t, &ServeCmd{Src: dir, BrandCache: 64})
+	get := func(host string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url+"/503", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(resp.Body)
+		if resp.StatusCode != 503 || !strings.Contains(resp.Header.Get("Vary"), "Host") {
+			t.Errorf("Host %s: %d, Vary %q", host, resp.StatusCode, resp.Header.Get("Vary"))
+		}
+		return body.String()
+	}
+	if body := get("acme.test"); !strings.Contains(body, "Acme Shop") || !strings.Contains(body, "Acme is down") {
+		t.Errorf("acme.test does not get Acme's own 503:\n%s", body)
+	}
+	if body := get("example.test"); !strings.Contains(body, "Ouchie Default") || strings.Contains(body, "Acme") {
+		t.Errorf("example.test does not get the site's 503:\n%s", body)
+	}
+
+	write("brands/acme/content/503.md", fmt.Sprintf(override, "Acme is still down"))
+	sigs <- syscall.SIGHUP
+	for range 100 {
+		if strings.Contains(logs.String(), "reloaded") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if body := get("acme.test"); !strings.Contains(body, "Acme is still down") {
+		t.Errorf("after the reload, acme.test does not get the brand's page as edited:\n%s", body)
+	}
+	sigs <- syscall.SIGTERM
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "brands=1") {
+		t.Errorf("the log does not count the brand:\n%s", logs.String())
 	}
 }

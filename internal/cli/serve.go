@@ -26,7 +26,7 @@ import (
 type ServeCmd struct {
 	Listen          string        `help:"Address to serve pages on. Default: ${default}." default:"127.0.0.1:8080" env:"OUCHIE_LISTEN" placeholder:"ADDR"`
 	Dist            string        `help:"Serve a built bundle: a bundle folder (holding manifest.json) or the output folder of ouchie build (its --dist), where --theme picks the bundle." env:"OUCHIE_DIST" placeholder:"DIR" xor:"site"`
-	Src             string        `help:"Build the site in DIR in memory and serve it. Default: with no --dist, ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
+	Src             string        `help:"Build the site in DIR in memory, with its brands, and serve it. Default: with no --dist, ./ when it holds content/, else the default site built into ouchie." env:"OUCHIE_SRC" placeholder:"DIR" xor:"site"`
 	Theme           string        `help:"Theme to serve (one name, as OUCHIE_THEME is in every command). Default: the site's default theme." env:"OUCHIE_THEME" placeholder:"NAME"`
 	DefaultStatus   int           `help:"Status answered when a request names no page (400-599). Default: the site's (404)." env:"OUCHIE_DEFAULT_STATUS" placeholder:"CODE"`
 	Always200       bool          `name:"always-200" help:"Answer 200 whatever the page's status, for routers that need it." env:"OUCHIE_ALWAYS_200"`
@@ -74,16 +74,18 @@ func (c *ServeCmd) Run(env *Env) error {
 // serve runs the server until a terminating signal arrives on sigs. ready,
 // when set, is called once the server listens.
 func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Server)) error {
-	load, origin, watch, err := c.loader(env)
+	load, brands, origin, watch, err := c.loader(env)
 	if err != nil {
 		return err
 	}
-	brands, brandsWatch, err := c.brands()
-	if err != nil {
-		return err
-	}
-	if brandsWatch != "" {
-		watch = []string{brandsWatch}
+	if c.Dist != "" {
+		var brandsWatch string
+		if brands, brandsWatch, err = c.brands(); err != nil {
+			return err
+		}
+		if brandsWatch != "" {
+			watch = []string{brandsWatch}
+		}
 	}
 	if c.BrandCache < 0 {
 		return withHint(fmt.Errorf("--brand-cache %d: want a size in MiB", c.BrandCache), "the default is 64")
@@ -181,46 +183,33 @@ func drain(srv *server.Server, sigs <-chan os.Signal, delay time.Duration) error
 	}
 }
 
-// loader returns how to load the bundle to serve, a description of it for
-// logs, and the folders whose changes should reload it.
-func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), string, []string, error) {
+// loader returns how to load the bundle to serve and, for a site built
+// here, its brands (see srcSite; brands finds those of a --dist), a
+// description of it for logs, and the folders whose changes should reload
+// it.
+func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), func() ([]server.Brand, error), string, []string, error) {
 	if c.Dist != "" {
 		dir, err := c.bundleDir()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, nil, "", nil, err
 		}
 		if _, err := bundle.Open(dir); err != nil {
-			return nil, "", nil, withHint(err, "build one with: ouchie build --dist "+c.Dist)
+			return nil, nil, "", nil, withHint(err, "build one with: ouchie build --dist "+c.Dist)
 		}
-		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, "bundle " + dir, []string{dir}, nil
+		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, nil, "bundle " + dir, []string{dir}, nil
 	}
 	// The same choice as every other command: --src, else ./ when it holds
 	// content/, else the embedded default site.
 	fsys, origin, err := SiteFlag{Src: c.Src}.open(env)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, "", nil, err
 	}
 	var watch []string
 	if origin != embeddedOrigin {
 		watch = []string{cmp.Or(c.Src, ".")}
 	}
-	theme := c.Theme
-	load := func() (*bundle.Bundle, error) {
-		site, err := generator.Load(fsys)
-		if err != nil {
-			return nil, err
-		}
-		name := theme
-		if name == "" {
-			name = site.Config.Theme
-		}
-		bundles, err := site.Build(generator.Options{Themes: []string{name}, Formats: []string{bundle.HTML, bundle.JSON, bundle.Text, bundle.XML}})
-		if err != nil {
-			return nil, err
-		}
-		return bundles[0], nil
-	}
-	return load, origin, watch, nil
+	src := &srcSite{fsys: fsys, theme: c.Theme}
+	return src.bundle, src.brands, origin, watch, nil
 }
 
 // brands returns the loader of the brands beside the default bundle, when
