@@ -27,7 +27,43 @@ import (
 // the staging folders are removed and out is left exactly as it was. A
 // write error stops the build at once and is returned as an *OutputError.
 func (s *Site) BuildOut(out string, opts Options, target string) (WriteStats, error) {
-	var st WriteStats
+	staged, err := s.StageOut(out, opts, target)
+	if err != nil {
+		return staged.Stats, err
+	}
+	return staged.Stats, staged.Publish()
+}
+
+// Staged is a build written to its staging folders, not yet in place of
+// the old output: a build of several sites (brands) stages every one
+// before any replaces its output. Publish puts it in place; Discard drops
+// it.
+type Staged struct {
+	Stats WriteStats
+	dirs  stagedDirs
+}
+
+// Publish puts every staged bundle in place of its theme's folder, then
+// removes the old ones. A failure is an *OutputError.
+func (st *Staged) Publish() error {
+	defer st.Discard()
+	if err := st.dirs.publish(); err != nil {
+		return &OutputError{err}
+	}
+	return nil
+}
+
+// Discard removes the staging folders (the old bundles, after Publish).
+func (st *Staged) Discard() {
+	st.dirs.remove()
+	st.dirs = nil
+}
+
+// StageOut is BuildOut but for its last step: the bundles are left in
+// their staging folders, for Publish. On an error nothing is left staged,
+// and the returned Staged holds only what was written.
+func (s *Site) StageOut(out string, opts Options, target string) (*Staged, error) {
+	st := &Staged{}
 	if target != "" {
 		if err := checkTarget(target); err != nil {
 			return st, err
@@ -43,11 +79,15 @@ func (s *Site) BuildOut(out string, opts Options, target string) (WriteStats, er
 	for _, t := range themes {
 		removeStale(out, t.Name)
 	}
-	var staged stagedDirs
-	defer func() { staged.remove() }()
+	ok := false
+	defer func() {
+		if !ok {
+			st.Discard()
+		}
+	}()
 	c := &errs{}
 	for _, t := range themes {
-		tmp, err := staged.add(out, t.Name)
+		tmp, err := st.dirs.add(out, t.Name)
 		if err != nil {
 			return st, &OutputError{err}
 		}
@@ -55,16 +95,14 @@ func (s *Site) BuildOut(out string, opts Options, target string) (WriteStats, er
 		if err := w.write(c); err != nil {
 			return st, &OutputError{fmt.Errorf("write %s: %w", filepath.Join(out, t.Name), err)}
 		}
-		st.Themes = append(st.Themes, t.Name)
-		st.Files += int(w.files.Load())
-		st.Bytes += w.bytes.Load()
+		st.Stats.Themes = append(st.Stats.Themes, t.Name)
+		st.Stats.Files += int(w.files.Load())
+		st.Stats.Bytes += w.bytes.Load()
 	}
 	if err := c.list.Err(); err != nil {
 		return st, err
 	}
-	if err := staged.publish(); err != nil {
-		return st, &OutputError{err}
-	}
+	ok = true
 	return st, nil
 }
 

@@ -269,3 +269,74 @@ func TestServeSrcBrands(t *testing.T) {
 		t.Errorf("the log does not count the brand:\n%s", logs.String())
 	}
 }
+
+// TestBuildBrandsAllOrNothing: a build of several brands writes every
+// brand before it replaces any output, so a brand that fails leaves every
+// brand's output, and the site's, as it was, and no staging folder behind.
+func TestBuildBrandsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	site, dist := filepath.Join(dir, "site"), filepath.Join(dir, "dist")
+	if err := os.CopyFS(site, brandSite(t, "Ouchie Default", "#123456")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(site, "ouchie.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brands := "brands:\n  - id: acme\n    brand:\n      name: %s\n    match:\n      hosts: [acme.test]\n" +
+		"  - id: beta\n    brand:\n      name: Beta Works\n    match:\n      hosts: [beta.test]\n"
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(site, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(site, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ouchie.yaml", string(cfg)+fmt.Sprintf(brands, "Acme Shop"))
+	if code, _, errs := ouchie("build", "--src", site, "--dist", dist); code != 0 {
+		t.Fatalf("first build: %d\n%s", code, errs)
+	}
+	files := []string{"classic/503.html", "acme/classic/503.html", "beta/classic/503.html", "brands.json"}
+	before := map[string][]byte{}
+	for _, f := range files {
+		if before[f], err = os.ReadFile(filepath.Join(dist, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Contains(before["acme/classic/503.html"], []byte("Acme Shop")) {
+		t.Fatal("acme's page does not name Acme Shop")
+	}
+
+	// acme renamed, the site's 503 edited, and beta broken: nothing changes.
+	write("ouchie.yaml", string(cfg)+fmt.Sprintf(brands, "Acme Renamed"))
+	page, err := os.ReadFile(filepath.Join(site, "content/503.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("content/503.md", string(page)+"\nEdited.\n")
+	// A layout that fails as it renders, not as it loads: beta's turn
+	// comes after the site's and acme's bundles are written.
+	write("brands/beta/layouts/page.html", `{{ define "main" }}<h1>{{ .Page.Nope }}</h1>{{ end }}`)
+	code, out, errs := ouchie("build", "--src", site, "--dist", dist)
+	if code == 0 || !strings.Contains(errs, "brands/beta/layouts/page.html:1:31") || !strings.Contains(errs, "Nope") {
+		t.Fatalf("build with a broken brand: %d\n%s%s", code, out, errs)
+	}
+	for _, f := range files {
+		if after, err := os.ReadFile(filepath.Join(dist, f)); err != nil || !bytes.Equal(after, before[f]) {
+			t.Errorf("%s changed (or is gone: %v) though the build failed", f, err)
+		}
+	}
+	for _, d := range []string{dist, filepath.Join(dist, "acme"), filepath.Join(dist, "beta")} {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				t.Errorf("%s left in %s", e.Name(), d)
+			}
+		}
+	}
+}

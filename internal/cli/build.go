@@ -49,17 +49,32 @@ func (c *BuildCmd) Run(env *Env) error {
 		}
 		target = "" // written from brands.json, beside the bundles
 	}
+	// Every brand is written to its staging folders before any replaces
+	// its output: a brand that fails leaves every brand's output as it was.
 	var st generator.WriteStats
 	var themes []string
+	var staged []*generator.Staged
+	defer func() {
+		for _, s := range staged {
+			s.Discard()
+		}
+	}()
 	for _, b := range brands {
-		bst, err := c.buildBrand(b.Site, generator.BrandDir(c.Dist, b.ID), target)
+		out := generator.BrandDir(c.Dist, b.ID)
+		bs, err := c.stageBrand(b.Site, out, target)
 		if err != nil {
 			if len(brands) > 1 {
 				err = fmt.Errorf("brand %s: %w", b.ID, err)
 			}
 			return err
 		}
-		st.Files, st.Bytes, themes = st.Files+bst.Files, st.Bytes+bst.Bytes, bst.Themes
+		staged = append(staged, bs)
+		st.Files, st.Bytes, themes = st.Files+bs.Stats.Files, st.Bytes+bs.Stats.Bytes, bs.Stats.Themes
+	}
+	for i, bs := range staged {
+		if err := bs.Publish(); err != nil {
+			return fmt.Errorf("output %s: %w", generator.BrandDir(c.Dist, brands[i].ID), err)
+		}
 	}
 	if err := site.WriteBrands(c.Dist, c.Target, themes); err != nil {
 		return fmt.Errorf("output %s: %w", c.Dist, err)
@@ -71,12 +86,12 @@ func (c *BuildCmd) Run(env *Env) error {
 	return nil
 }
 
-// buildBrand builds one brand's site (the site itself for the default) to
-// out and returns what it wrote. Pages are rendered and written one by one
-// into a staging folder per theme: memory does not grow with the number of
-// pages.
-func (c *BuildCmd) buildBrand(site *generator.Site, out, target string) (generator.WriteStats, error) {
-	st, err := site.BuildOut(out, generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress}, target)
+// stageBrand builds one brand's site (the site itself for the default)
+// into staging folders in out, for Publish. Pages are rendered and written
+// one by one into a staging folder per theme: memory does not grow with
+// the number of pages.
+func (c *BuildCmd) stageBrand(site *generator.Site, out, target string) (*generator.Staged, error) {
+	st, err := site.StageOut(out, generator.Options{Themes: splitList(c.Theme), Formats: splitList(c.Format), Compress: c.Compress}, target)
 	var oe *generator.OutputError
 	switch {
 	case errors.As(err, &oe):
