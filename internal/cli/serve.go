@@ -78,15 +78,6 @@ func (c *ServeCmd) serve(env *Env, sigs <-chan os.Signal, ready func(*server.Ser
 	if err != nil {
 		return err
 	}
-	if c.Dist != "" {
-		var brandsWatch string
-		if brands, brandsWatch, err = c.brands(); err != nil {
-			return err
-		}
-		if brandsWatch != "" {
-			watch = []string{brandsWatch}
-		}
-	}
 	if c.BrandCache < 0 {
 		return withHint(fmt.Errorf("--brand-cache %d: want a size in MiB", c.BrandCache), "the default is 64")
 	}
@@ -183,10 +174,10 @@ func drain(srv *server.Server, sigs <-chan os.Signal, delay time.Duration) error
 	}
 }
 
-// loader returns how to load the bundle to serve and, for a site built
-// here, its brands (see srcSite; brands finds those of a --dist), a
+// loader returns how to load the bundle to serve and its brands (those
+// of a --dist, see brands; those of a site, built with it, see srcSite), a
 // description of it for logs, and the folders whose changes should reload
-// it.
+// them.
 func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), func() ([]server.Brand, error), string, []string, error) {
 	if c.Dist != "" {
 		dir, err := c.bundleDir()
@@ -196,7 +187,15 @@ func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), func() ([]s
 		if _, err := bundle.Open(dir); err != nil {
 			return nil, nil, "", nil, withHint(err, "build one with: ouchie build --dist "+c.Dist)
 		}
-		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, nil, "bundle " + dir, []string{dir}, nil
+		brands, brandsWatch, err := c.brands(dir)
+		if err != nil {
+			return nil, nil, "", nil, err
+		}
+		watch := []string{dir}
+		if brandsWatch != "" {
+			watch = []string{brandsWatch}
+		}
+		return func() (*bundle.Bundle, error) { return bundle.Open(dir) }, brands, "bundle " + dir, watch, nil
 	}
 	// The same choice as every other command: --src, else ./ when it holds
 	// content/, else the embedded default site.
@@ -212,18 +211,14 @@ func (c *ServeCmd) loader(env *Env) (func() (*bundle.Bundle, error), func() ([]s
 	return src.bundle, src.brands, origin, watch, nil
 }
 
-// brands returns the loader of the brands beside the default bundle, when
-// --dist names a build's output folder holding brands.json, and that folder
-// (to watch: the brands' bundles are in it). Each brand's bundle is its
-// folder for --theme, else for its own theme, else for the default
+// brands returns the loader of the brands beside dir, the default bundle,
+// when --dist names a build's output folder holding brands.json, and that
+// folder (to watch: the brands' bundles are in it). Each brand's bundle is
+// its folder for --theme, else for its own theme, else for the default
 // bundle's. A site without brands gives a nil loader.
-func (c *ServeCmd) brands() (func() ([]server.Brand, error), string, error) {
-	if c.Dist == "" {
-		return nil, "", nil
-	}
+func (c *ServeCmd) brands(dir string) (func() ([]server.Brand, error), string, error) {
 	dist := filepath.Clean(c.Dist)
-	dir, err := c.bundleDir()
-	if err != nil || dir == dist {
+	if dir == dist {
 		return nil, "", nil // a bundle folder: no brands beside it
 	}
 	load := func() ([]server.Brand, error) {
