@@ -78,13 +78,13 @@ func TestLogCache(t *testing.T) {
 // recently used out first; a log bigger than the byte bound is served but
 // not kept.
 func TestLogCacheBounds(t *testing.T) {
-	c := newLogCache(4, 11<<10)
+	c := newLogCache(4, 12<<10)
 	logs := map[string][]byte{}
 	for i := range 20 {
 		app := fmt.Sprintf("app%d", i)
 		logs[app] = []byte(strings.Repeat("<", 1000)) // 1,000 source + 4,000 escaped bytes
 		c.escaped(crashlog.Query{App: app}, bundle.FormatHTML, logs[app])
-		if n, size := c.stats(); n > 4 || size > 11<<10 {
+		if n, size := c.stats(); n > 4 || size > 12<<10 {
 			t.Fatalf("after %d logs: %d entries, %d bytes", i+1, n, size)
 		}
 	}
@@ -106,7 +106,7 @@ func TestLogCacheBounds(t *testing.T) {
 	if got := c.escaped(crashlog.Query{App: "big"}, bundle.FormatHTML, big); len(got) != 5*len(big) {
 		t.Fatalf("big log escaped to %d bytes", len(got))
 	}
-	if _, size := c.stats(); size > 11<<10 || cachedEsc(c, "big", bundle.FormatHTML) != nil {
+	if _, size := c.stats(); size > 12<<10 || cachedEsc(c, "big", bundle.FormatHTML) != nil {
 		t.Errorf("a log over the byte bound was kept (%d bytes)", size)
 	}
 }

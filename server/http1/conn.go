@@ -224,8 +224,11 @@ func refusal(status int) string {
 
 // closeGently ends a connection whose client may still be sending (a body
 // left unread, a head over the cap): it flushes, half-closes and reads
-// what comes for up to 500 ms (as net/http does), so closing with unread
-// input does not reset the connection and lose the response on its way.
+// what comes for up to 500 ms, so closing with unread input does not reset
+// the connection and lose the response on its way. A client that sends
+// more than maxPostHandlerRead meanwhile is read no further, but the close
+// still waits out the 500 ms (as net/http's does), for the client to take
+// the response before the reset.
 func (c *conn) closeGently() {
 	if err := c.w.flush(); err != nil {
 		return
@@ -235,8 +238,11 @@ func (c *conn) closeGently() {
 		return
 	}
 	_ = tc.CloseWrite()
-	_ = c.rwc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	_, _ = io.CopyN(io.Discard, c.rwc, maxPostHandlerRead)
+	deadline := time.Now().Add(500 * time.Millisecond)
+	_ = c.rwc.SetReadDeadline(deadline)
+	if n, err := io.CopyN(io.Discard, c.rwc, maxPostHandlerRead); err == nil && n == maxPostHandlerRead {
+		time.Sleep(time.Until(deadline))
+	}
 }
 
 // setReadDeadline sets the read deadline to want, unless the one set is
