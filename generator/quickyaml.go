@@ -424,10 +424,12 @@ func bareWord(val []byte) []byte {
 	return val
 }
 
-// isWord reports letters, digits, "_" and "-" only: a value go-yaml passes
-// to a type's UnmarshalYAML as it is written.
+// isWord reports a letter or digit followed by letters, digits, "_" and
+// "-" only: a value go-yaml passes to a type's UnmarshalYAML as it is
+// written. A leading "-" can start a list ("status: -"), a leading "_" is
+// left to go-yaml too.
 func isWord(s []byte) bool {
-	if len(s) == 0 {
+	if len(s) == 0 || s[0] == '-' || s[0] == '_' {
 		return false
 	}
 	for _, c := range s {
