@@ -112,24 +112,7 @@ func TestServeBrands(t *testing.T) {
 	}
 	brandsDist(t, dist, brands)
 	url, sigs, logs, wait := startServe(t, &ServeCmd{Dist: dist, BrandCache: 64})
-	get := func(host string, h ...string) string {
-		req, _ := http.NewRequest(http.MethodGet, url+"/503", nil)
-		req.Host = host
-		for i := 0; i+1 < len(h); i += 2 {
-			req.Header.Set(h[i], h[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body bytes.Buffer
-		_, _ = body.ReadFrom(resp.Body)
-		if resp.StatusCode != 503 || !strings.Contains(resp.Header.Get("Vary"), "Host") {
-			t.Errorf("Host %s: %d, Vary %q", host, resp.StatusCode, resp.Header.Get("Vary"))
-		}
-		return body.String()
-	}
+	get := func(host string, h ...string) string { return get503(t, url, host, h...) }
 	for _, tt := range []struct {
 		host    string
 		headers []string
@@ -227,22 +210,7 @@ func TestServeSrcBrands(t *testing.T) {
 	write("brands/acme/content/503.md", fmt.Sprintf(override, "Acme is down"))
 
 	url, sigs, logs, wait := startServe(t, &ServeCmd{Src: dir, BrandCache: 64})
-	get := func(host string) string {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, url+"/503", nil)
-		req.Host = host
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body bytes.Buffer
-		_, _ = body.ReadFrom(resp.Body)
-		if resp.StatusCode != 503 || !strings.Contains(resp.Header.Get("Vary"), "Host") {
-			t.Errorf("Host %s: %d, Vary %q", host, resp.StatusCode, resp.Header.Get("Vary"))
-		}
-		return body.String()
-	}
+	get := func(host string, h ...string) string { return get503(t, url, host, h...) }
 	if body := get("acme.test"); !strings.Contains(body, "Acme Shop") || !strings.Contains(body, "Acme is down") {
 		t.Errorf("acme.test does not get Acme's own 503:\n%s", body)
 	}
@@ -339,4 +307,26 @@ func TestBuildBrandsAllOrNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// get503 asks the server at url for /503 with the Host and the header
+// pairs h, checks it answers 503 varying by Host, and returns the page.
+func get503(t *testing.T, url, host string, h ...string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url+"/503", nil)
+	req.Host = host
+	for i := 0; i+1 < len(h); i += 2 {
+		req.Header.Set(h[i], h[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if resp.StatusCode != 503 || !strings.Contains(resp.Header.Get("Vary"), "Host") {
+		t.Errorf("Host %s: %d, Vary %q", host, resp.StatusCode, resp.Header.Get("Vary"))
+	}
+	return body.String()
 }
